@@ -1,0 +1,3 @@
+"""Operator admin: every class scopes to the signed-in user's organisations through fleet.admin.scoping."""
+
+from fleet.admin import registrations  # noqa: F401  (registers the model admins)

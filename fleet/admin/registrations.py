@@ -1,0 +1,159 @@
+"""Model admins for operators, all scoped through fleet.admin.scoping."""
+
+from django.contrib import admin, messages
+
+from fleet.admin.forms import ChargerInlineFormSet, MeterForm
+from fleet.admin.scoping import (
+    TenantScopedAdmin,
+    TenantScopedStackedInline,
+    TenantScopedTabularInline,
+)
+from fleet.models import Charger, ChargingNetwork, Gateway, Membership, Meter, Organization, Site
+from fleet.services.gateway_tokens import gateway_issue_token, gateway_revoke_token
+from fleet.services.tenancy import user_is_organization_admin
+
+
+@admin.register(Organization)
+class OrganizationAdmin(TenantScopedAdmin):
+    """Organisations: members see theirs; only their admins rename them; only superusers create or delete."""
+
+    list_display = ["name", "slug", "created_at"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    def has_add_permission(self, request) -> bool:
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return request.user.is_superuser or (obj is not None and user_is_organization_admin(request.user, obj))
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return request.user.is_superuser
+
+
+@admin.register(Membership)
+class MembershipAdmin(TenantScopedAdmin):
+    """Who belongs to which organisation; members see the list, superusers manage it."""
+
+    list_display = ["user", "organization", "role"]
+    list_filter = ["role", "organization"]
+    search_fields = ["user__username", "user__email", "organization__name"]
+    autocomplete_fields = ["user"]
+
+    def has_add_permission(self, request) -> bool:
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return request.user.is_superuser
+
+
+class ChargingNetworkInline(TenantScopedTabularInline):
+    """The networks of a site, linked to their own pages where meter and chargers are edited."""
+
+    model = ChargingNetwork
+    fields = ["name", "max_current_per_phase_a", "max_power_w", "fallback_power_w"]
+    show_change_link = True
+    extra = 0
+
+
+@admin.register(Site)
+class SiteAdmin(TenantScopedAdmin):
+    """Sites of the user's organisations."""
+
+    list_display = ["name", "organization", "time_zone", "created_at"]
+    list_filter = ["organization", "time_zone"]
+    search_fields = ["name", "address"]
+    inlines = [ChargingNetworkInline]
+
+
+@admin.register(Gateway)
+class GatewayAdmin(TenantScopedAdmin):
+    """Gateways: tokens are issued from here and shown once."""
+
+    list_display = ["name", "site", "token_prefix", "token_state", "last_seen", "software_version"]
+    list_filter = ["site__organization", "site"]
+    search_fields = ["name", "site__name"]
+    readonly_fields = ["token_prefix", "token_revoked_at", "last_seen", "software_version", "created_at"]
+    actions = ["issue_token", "revoke_token"]
+
+    @admin.display(description="token")
+    def token_state(self, gateway: Gateway) -> str:
+        """Whether the gateway can authenticate now."""
+        if gateway.has_active_token:
+            return "active"
+        return "revoked" if gateway.token_hash else "none issued"
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        if not change:
+            token = gateway_issue_token(obj)
+            self.message_user(request, f"Token for {obj}: {token} (shown once; copy it now).", messages.WARNING)
+
+    @admin.action(description="Issue a new token (the old one stops working)")
+    def issue_token(self, request, queryset) -> None:
+        for gateway in queryset:
+            if self.has_change_permission(request, gateway):
+                token = gateway_issue_token(gateway)
+                self.message_user(request, f"Token for {gateway}: {token} (shown once; copy it now).", messages.WARNING)
+
+    @admin.action(description="Revoke the token")
+    def revoke_token(self, request, queryset) -> None:
+        for gateway in queryset:
+            if self.has_change_permission(request, gateway):
+                gateway_revoke_token(gateway)
+        self.message_user(request, "Tokens revoked.")
+
+
+class MeterInline(TenantScopedStackedInline):
+    """The network's grid meter (at most one)."""
+
+    model = Meter
+    form = MeterForm
+    max_num = 1
+    extra = 0
+
+
+class ChargerInline(TenantScopedTabularInline):
+    """The network's chargers, checked together against the fallback power."""
+
+    model = Charger
+    formset = ChargerInlineFormSet
+    fields = ["name", "driver", "host", "port", "unit_id", "phase_rotation", "phases", "min_current_a", "max_current_a", "priority"]
+    extra = 0
+
+
+@admin.register(ChargingNetwork)
+class ChargingNetworkAdmin(TenantScopedAdmin):
+    """Charging networks with their meter and chargers edited inline."""
+
+    list_display = ["name", "site", "max_current_per_phase_a", "max_power_w", "fallback_power_w", "charger_count"]
+    list_filter = ["site__organization", "site"]
+    search_fields = ["name", "site__name"]
+    inlines = [MeterInline, ChargerInline]
+
+    @admin.display(description="chargers")
+    def charger_count(self, network: ChargingNetwork) -> int:
+        """How many chargers the network has."""
+        return network.chargers.count()
+
+
+@admin.register(Meter)
+class MeterAdmin(TenantScopedAdmin):
+    """Grid meters across the user's networks."""
+
+    form = MeterForm
+    list_display = ["network", "model", "host", "port", "unit_id", "phase_rotation"]
+    list_filter = ["model", "network__site__organization"]
+    search_fields = ["host", "network__name", "network__site__name"]
+
+
+@admin.register(Charger)
+class ChargerAdmin(TenantScopedAdmin):
+    """Chargers across the user's networks."""
+
+    list_display = ["name", "network", "driver", "host", "phases", "phase_rotation", "min_current_a", "max_current_a", "priority"]
+    list_filter = ["driver", "phases", "network__site__organization"]
+    search_fields = ["name", "host", "network__name", "network__site__name"]

@@ -1,0 +1,13 @@
+"""Fleet data: tenants, their sites, gateways, charging networks and the devices in them.
+
+Every tenant-owned model names the path from itself to its Organization in
+`tenant_path`; the admin (and the API) scope by that one attribute instead of
+repeating the lookup in every view.
+"""
+
+from fleet.models.devices import Charger, Meter
+from fleet.models.networks import ChargingNetwork
+from fleet.models.sites import Gateway, Site
+from fleet.models.tenancy import Membership, Organization, Role
+
+__all__ = ["Charger", "ChargingNetwork", "Gateway", "Membership", "Meter", "Organization", "Role", "Site"]

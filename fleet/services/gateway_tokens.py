@@ -1,0 +1,49 @@
+"""Issuing, checking and revoking gateway tokens.
+
+Tokens are shown once and stored as SHA-256 hashes. A token carries 256 bits
+of randomness, so a fast hash is enough (no password stretching needed) and
+lets every request be authenticated with one indexed lookup.
+"""
+
+import hashlib
+import secrets
+
+from django.db import transaction
+from django.utils import timezone
+
+from fleet.models import Gateway
+
+TOKEN_PREFIX = "fgw_"
+_PREFIX_SHOWN_CHARS = 10
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def gateway_issue_token(gateway: Gateway) -> str:
+    """Give the gateway a new token, replacing any earlier one, and return it in clear (the only time)."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with transaction.atomic():
+        gateway.token_hash = _hash(token)
+        gateway.token_prefix = token[:_PREFIX_SHOWN_CHARS]
+        gateway.token_revoked_at = None
+        gateway.save(update_fields=["token_hash", "token_prefix", "token_revoked_at"])
+    return token
+
+
+def gateway_revoke_token(gateway: Gateway) -> None:
+    """Stop the gateway's token from authenticating; the hash stays for the record."""
+    Gateway.objects.filter(pk=gateway.pk, token_revoked_at__isnull=True).update(token_revoked_at=timezone.now())
+    gateway.refresh_from_db(fields=["token_revoked_at"])
+
+
+def gateway_authenticate(token: str) -> Gateway | None:
+    """Return the gateway that owns this token, or None for an unknown or revoked one."""
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    return (
+        Gateway.objects.select_related("site", "site__organization")
+        .filter(token_hash=_hash(token), token_revoked_at__isnull=True)
+        .first()
+    )
