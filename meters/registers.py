@@ -124,6 +124,8 @@ class Register:
     word_order: WordOrder = WordOrder.HIGH_FIRST
     sign: int = 1
     invalid: tuple[int, ...] = ()
+    scale_factor_address: int | None = None
+    optional: bool = False
 
     def __post_init__(self) -> None:
         if self.unit not in UNIT_FACTORS:
@@ -174,7 +176,12 @@ class MeterModel:
     """A catalog entry (or a custom map): one meter model and how to read it.
 
     An entry without registers (and not SunSpec) is listed so it can be chosen, but it
-    can only be read with a custom map; `verification` says why.
+    can only be read with a custom map; `verification` says why. `max_gap_registers`
+    is how many undeclared registers a single request may span: 0 unless the
+    manufacturer's table shows the gap is readable, because many meters answer
+    exception 2 for addresses they do not define. `sunspec_model_id` is the meter model
+    the device is documented to serve (the simulator serves it; the reader discovers
+    whatever the device actually has).
     """
 
     key: str
@@ -191,6 +198,8 @@ class MeterModel:
     notes: str = ""
     via: str = ""
     sunspec_base_addresses: tuple[int, ...] = field(default=(40000, 0, 50000))
+    max_gap_registers: int = 0
+    sunspec_model_id: int | None = None
 
     @property
     def readable(self) -> bool:
