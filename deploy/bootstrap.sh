@@ -49,9 +49,9 @@ ensure_venv() {
 install_project() {
     # $1: extras, e.g. "server,test". Skipped when pyproject.toml is unchanged since the last install.
     local extras="$1"
-    local stamp="$VENV/.fuseguard-installed"
+    local stamp="$VENV/.fuseguard-installed-${extras//,/-}"
     local want
-    want="$(sha256sum "$FUSEGUARD_ROOT/pyproject.toml" | cut -d' ' -f1) $extras"
+    want="$(sha256sum "$FUSEGUARD_ROOT/pyproject.toml" | cut -d' ' -f1)"
     if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
         return
     fi
