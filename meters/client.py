@@ -19,7 +19,7 @@ from pymodbus.pdu import ExceptionResponse
 
 from meters import catalog, sunspec
 from meters.decode import decode_reading
-from meters.errors import MeterDataError, MeterModbusException, MeterTransportError
+from meters.errors import MeterDataError, MeterMapError, MeterModbusException, MeterTransportError
 from meters.plan import Block, plan_blocks
 from meters.reading import MeterReading
 from meters.registers import MeterModel, Protocol, Register, RegisterKind, UNVERIFIED_NO_MAP
@@ -66,7 +66,7 @@ class MeterClient:
     ) -> None:
         self.model = catalog.get_model(model) if isinstance(model, str) else model
         if not self.model.readable:
-            raise MeterDataError(
+            raise MeterMapError(
                 f"{self.model.key}: {self.model.verification or UNVERIFIED_NO_MAP}; "
                 f"read it with a custom map (--map FILE)"
             )

@@ -43,7 +43,11 @@ def unpack_words(words: Sequence[int], dtype: DType, word_order: WordOrder) -> t
     if len(words) != dtype.words:
         raise MeterDataError(f"expected {dtype.words} registers for {dtype.label}, got {len(words)}")
     data = b"".join(w.to_bytes(2, "big") for w in _ordered(words, word_order))
-    return int.from_bytes(data, "big"), struct.unpack(_STRUCT[dtype], data)[0]
+    value = struct.unpack(_STRUCT[dtype], data)[0]
+    if dtype is DType.FLOAT32 and math.isfinite(value):
+        # float32 carries ~7 significant digits; print 230.1, not 230.10000610351562.
+        value = float(f"{value:.7g}")
+    return int.from_bytes(data, "big"), value
 
 
 def pack_words(value: float | int, dtype: DType, word_order: WordOrder) -> list[int]:
