@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from meters import sunspec
 from meters.decode import pack_words
+from meters.plan import plan_blocks
 from meters.registers import DType, MeterModel, Protocol, Quantity, Register, RegisterKind, WordOrder
 
 Image = dict[tuple[RegisterKind, int], int]
@@ -114,6 +115,13 @@ def native_image(model: MeterModel, values: Mapping[Quantity, float | None]) -> 
                 words = [0] * register.dtype.words
             for offset, word in enumerate(words):
                 image[(register.kind, register.address + offset)] = word
+    # Registers the map does not use but declares readable (max_gap_registers) exist on
+    # the device; serve them as zero so the reader's spanning requests are answered.
+    for block in plan_blocks(
+        model.registers, max_registers=model.max_registers_per_request, max_gap=model.max_gap_registers
+    ):
+        for address in range(block.address, block.end):
+            image.setdefault((block.kind, address), 0)
     return image
 
 

@@ -77,6 +77,11 @@ class MeterSimulator:
         if not self._frozen:
             self._image = image
 
+    def set_sunspec_shape(self, shape: SunSpecShape) -> None:
+        """Serve another SunSpec layout from now on (a firmware update that moved the models)."""
+        self._shape = shape
+        self._image = build_image(self.model, quantity_values(self._values), shape)
+
     def load_json(self, path: str | Path) -> None:
         """Set values from a JSON object file (the shape `read --json` prints)."""
         data = json.loads(Path(path).read_text(encoding="utf-8"))
