@@ -2,6 +2,25 @@
 
 Stdlib only: the gateway runs it every cycle and the fleet server uses it to
 validate configurations, so it must not depend on either.
+
+Public API (stable; the gateway and the server call these):
+
+- ``NetworkLimits(max_current_per_phase_a, max_power_w=None, fallback_power_w=None,
+  nominal_voltage_v=230, max_unbalance_a=None, sub_circuits=(), current_step_a=0.1,
+  max_measurement_age_s=5)``: the limits of one network. The per-phase limit may be
+  one number or three (one per grid phase); it is stored as a 3-tuple.
+- ``SubCircuit(id, max_current_per_phase_a)``: a sub-distribution feeding some chargers.
+- ``GridMeasurement(current_a, age_s=0)``: grid currents L1..L3, chargers included.
+- ``ChargerState(id, max_current_a, min_current_a=6, phase_rotation="L1L2L3", phases=3,
+  priority=0, active=True, current_a=(0, 0, 0), sub_circuit=None, setpoint_a=None)``.
+- ``allocate(limits, grid, chargers, *, turn_order=()) -> Allocation``: pure; ``grid``
+  None (or older than ``max_measurement_age_s``) means fallback.
+- ``Allocation(mode, setpoints_a, reasons, headroom_a, house_current_a)`` with ``to_json()``.
+- ``Controller(settings=ControllerSettings()).step(limits, grid, chargers, now_s) -> Allocation``:
+  pacing, hysteresis and turn-taking over ``allocate``, never above it.
+- ``describe(code) -> str`` and the codes in ``balancing.reasons``.
+- ``ScenarioError(ValueError)``: invalid input; the message starts with the field's path.
+- ``parse_scenario(data) -> Scenario``: the CLI's JSON shape into the dataclasses above.
 """
 
 PHASE_ROTATIONS: tuple[str, ...] = ("L1L2L3", "L2L3L1", "L3L1L2")
@@ -9,3 +28,40 @@ PHASE_ROTATIONS: tuple[str, ...] = ("L1L2L3", "L2L3L1", "L3L1L2")
 
 DEFAULT_MIN_CURRENT_A = 6
 """Smallest current a charger may be set to while charging (IEC 61851-1)."""
+
+# The names above are defined before these imports: the submodules import them.
+from .controller import Controller, ControllerSettings  # noqa: E402
+from .engine import allocate  # noqa: E402
+from .errors import ScenarioError  # noqa: E402
+from .model import (  # noqa: E402
+    MODE_FALLBACK,
+    MODE_NORMAL,
+    Allocation,
+    ChargerState,
+    GridMeasurement,
+    NetworkLimits,
+    SubCircuit,
+)
+from .reasons import REASON_CODES, describe, is_reason_code  # noqa: E402
+from .scenario import Scenario, parse_scenario  # noqa: E402
+
+__all__ = [
+    "DEFAULT_MIN_CURRENT_A",
+    "MODE_FALLBACK",
+    "MODE_NORMAL",
+    "PHASE_ROTATIONS",
+    "REASON_CODES",
+    "Allocation",
+    "ChargerState",
+    "Controller",
+    "ControllerSettings",
+    "GridMeasurement",
+    "NetworkLimits",
+    "Scenario",
+    "ScenarioError",
+    "SubCircuit",
+    "allocate",
+    "describe",
+    "is_reason_code",
+    "parse_scenario",
+]

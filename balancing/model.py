@@ -1,0 +1,227 @@
+"""The engine's inputs and output as frozen dataclasses that validate themselves.
+
+Validation lives in ``__post_init__`` so that no invalid object exists: the
+gateway builds these from meter and charger readings, and a NaN or a
+misspelled rotation must stop at the door, not reach the arithmetic that
+protects a fuse. Errors name the field relative to the object; callers that
+know the object's place (``chargers[2]``) prefix it with ``ScenarioError.within``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from . import DEFAULT_MIN_CURRENT_A, PHASE_ROTATIONS
+from .errors import ScenarioError
+
+DEFAULT_NOMINAL_VOLTAGE_V = 230.0
+DEFAULT_CURRENT_STEP_A = 0.1
+DEFAULT_MAX_MEASUREMENT_AGE_S = 5.0
+
+MODE_NORMAL = "normal"
+MODE_FALLBACK = "fallback"
+
+Phases3 = tuple[float, float, float]
+
+
+def _set(obj: object, name: str, value: Any) -> None:
+    # Frozen dataclasses normalise their own fields once, here, and never again.
+    object.__setattr__(obj, name, value)
+
+
+def _number(name: str, value: object, *, minimum: float | None = None, positive: bool = False) -> float:
+    """A finite real number (bools refused), optionally bounded below."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ScenarioError(name, f"must be a number, not {type(value).__name__}")
+    number = float(value)
+    if not math.isfinite(number):
+        raise ScenarioError(name, f"must be a finite number, not {value!r}")
+    if positive and number <= 0:
+        raise ScenarioError(name, f"must be greater than 0, not {value!r}")
+    if minimum is not None and number < minimum:
+        raise ScenarioError(name, f"must be at least {minimum:g}, not {value!r}")
+    return number
+
+
+def _optional_number(name: str, value: object, *, minimum: float | None = None) -> float | None:
+    return None if value is None else _number(name, value, minimum=minimum)
+
+
+def _three(name: str, value: object, *, minimum: float | None = None, allow_scalar: bool = False) -> Phases3:
+    """Three finite numbers, one per phase; with ``allow_scalar`` one number stands for all three."""
+    if allow_scalar and not isinstance(value, (list, tuple)):
+        number = _number(name, value, minimum=minimum)
+        return (number, number, number)
+    if not isinstance(value, (list, tuple)) or len(value) != 3:
+        expected = "a number or a list of three numbers" if allow_scalar else "a list of three numbers"
+        raise ScenarioError(name, f"must be {expected}")
+    first, second, third = (_number(f"{name}[{i}]", v, minimum=minimum) for i, v in enumerate(value))
+    return (first, second, third)
+
+
+@dataclass(frozen=True)
+class SubCircuit:
+    """A sub-distribution with its own per-phase limit, feeding some of the chargers.
+
+    Only the chargers are known to draw from it (it has no meter), so its limit
+    applies to the sum of its chargers' currents on each grid phase.
+    """
+
+    id: str
+    max_current_per_phase_a: Phases3
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.id, str) or not self.id:
+            raise ScenarioError("id", "must be a non-empty string")
+        _set(self, "max_current_per_phase_a", _three("max_current_per_phase_a", self.max_current_per_phase_a, minimum=0, allow_scalar=True))
+
+
+@dataclass(frozen=True)
+class NetworkLimits:
+    """The limits of one charging network behind one house connection.
+
+    ``max_current_per_phase_a`` bounds house load plus chargers on each grid
+    phase (one number for all three, or a breaker rating per phase).
+    ``max_power_w`` caps the chargers' total power (None: only the phases cap
+    it). ``fallback_power_w`` is the chargers' total power while the grid
+    measurement is missing or stale (None or 0: pause everything).
+    ``max_unbalance_a`` bounds the spread (largest minus smallest) of the
+    chargers' combined current across the grid phases. ``current_step_a`` is
+    the resolution of setpoints; every setpoint is a multiple of it.
+    """
+
+    max_current_per_phase_a: Phases3
+    max_power_w: float | None = None
+    fallback_power_w: float | None = None
+    nominal_voltage_v: float = DEFAULT_NOMINAL_VOLTAGE_V
+    max_unbalance_a: float | None = None
+    sub_circuits: tuple[SubCircuit, ...] = ()
+    current_step_a: float = DEFAULT_CURRENT_STEP_A
+    max_measurement_age_s: float = DEFAULT_MAX_MEASUREMENT_AGE_S
+
+    def __post_init__(self) -> None:
+        _set(self, "max_current_per_phase_a", _three("max_current_per_phase_a", self.max_current_per_phase_a, minimum=0, allow_scalar=True))
+        _set(self, "max_power_w", _optional_number("max_power_w", self.max_power_w, minimum=0))
+        _set(self, "fallback_power_w", _optional_number("fallback_power_w", self.fallback_power_w, minimum=0))
+        _set(self, "nominal_voltage_v", _number("nominal_voltage_v", self.nominal_voltage_v, positive=True))
+        _set(self, "max_unbalance_a", _optional_number("max_unbalance_a", self.max_unbalance_a, minimum=0))
+        _set(self, "current_step_a", _number("current_step_a", self.current_step_a, positive=True))
+        _set(self, "max_measurement_age_s", _number("max_measurement_age_s", self.max_measurement_age_s, minimum=0))
+        if not isinstance(self.sub_circuits, (list, tuple)):
+            raise ScenarioError("sub_circuits", "must be a list")
+        circuits = tuple(self.sub_circuits)
+        seen: set[str] = set()
+        for index, circuit in enumerate(circuits):
+            if not isinstance(circuit, SubCircuit):
+                raise ScenarioError(f"sub_circuits[{index}]", "must be a SubCircuit")
+            if circuit.id in seen:
+                raise ScenarioError(f"sub_circuits[{index}].id", f"duplicate id {circuit.id!r}")
+            seen.add(circuit.id)
+        _set(self, "sub_circuits", circuits)
+
+
+@dataclass(frozen=True)
+class GridMeasurement:
+    """Currents on grid phases L1..L3 at the house connection, chargers included.
+
+    Negative current is export. ``age_s`` is how old the reading is; older than
+    the network's ``max_measurement_age_s`` counts as missing.
+    """
+
+    current_a: Phases3
+    age_s: float = 0.0
+
+    def __post_init__(self) -> None:
+        _set(self, "current_a", _three("current_a", self.current_a))
+        _set(self, "age_s", _number("age_s", self.age_s, minimum=0))
+
+
+@dataclass(frozen=True)
+class ChargerState:
+    """One charger as the gateway sees it this cycle.
+
+    ``phase_rotation`` maps the charger's phases 1..3 to grid phases;
+    ``current_a`` is what it measures, in its own phase order. ``active`` means
+    a vehicle is connected and wants charge. ``setpoint_a`` is the setpoint in
+    force at the charger, if known: its measured current counts as its own
+    only up to that (a charger drawing more than allowed must not make the
+    house look smaller). ``priority``: higher numbers are served first.
+    """
+
+    id: str
+    max_current_a: float
+    min_current_a: float = DEFAULT_MIN_CURRENT_A
+    phase_rotation: str = "L1L2L3"
+    phases: int = 3
+    priority: int = 0
+    active: bool = True
+    current_a: Phases3 = (0.0, 0.0, 0.0)
+    sub_circuit: str | None = None
+    setpoint_a: float | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.id, str) or not self.id:
+            raise ScenarioError("id", "must be a non-empty string")
+        if self.phase_rotation not in PHASE_ROTATIONS:
+            raise ScenarioError("phase_rotation", f"must be one of {', '.join(PHASE_ROTATIONS)}")
+        if isinstance(self.phases, bool) or self.phases not in (1, 2, 3):
+            raise ScenarioError("phases", f"must be 1, 2 or 3, not {self.phases!r}")
+        _set(self, "min_current_a", _number("min_current_a", self.min_current_a, positive=True))
+        _set(self, "max_current_a", _number("max_current_a", self.max_current_a, positive=True))
+        if self.max_current_a < self.min_current_a:
+            raise ScenarioError("max_current_a", f"must be at least min_current_a ({self.min_current_a:g}), not {self.max_current_a:g}")
+        if isinstance(self.priority, bool) or not isinstance(self.priority, int):
+            raise ScenarioError("priority", "must be an integer")
+        if not isinstance(self.active, bool):
+            raise ScenarioError("active", "must be true or false")
+        _set(self, "current_a", _three("current_a", self.current_a))
+        if self.sub_circuit is not None and (not isinstance(self.sub_circuit, str) or not self.sub_circuit):
+            raise ScenarioError("sub_circuit", "must be a non-empty string or null")
+        _set(self, "setpoint_a", _optional_number("setpoint_a", self.setpoint_a, minimum=0))
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """The engine's answer for one cycle.
+
+    ``setpoints_a`` and ``reasons`` have one entry per charger (0 means paused).
+    ``headroom_a`` is, per grid phase, the limit minus house load minus the
+    allocated charger current (None in fallback, when the house load is
+    unknown); ``house_current_a`` is the house load the engine assumed.
+    """
+
+    mode: str
+    setpoints_a: dict[str, float]
+    reasons: dict[str, str]
+    headroom_a: Phases3 | None = None
+    house_current_a: Phases3 | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The CLI's and telemetry's JSON shape: reason codes plus their text."""
+        from .reasons import describe
+
+        return {
+            "setpoints": dict(self.setpoints_a),
+            "mode": self.mode,
+            "reasons": dict(self.reasons),
+            "reason_text": {charger_id: describe(code) for charger_id, code in self.reasons.items()},
+            "headroom_a": None if self.headroom_a is None else list(self.headroom_a),
+            "house_current_a": None if self.house_current_a is None else list(self.house_current_a),
+        }
+
+
+def check_unique_ids(chargers: Sequence[ChargerState], limits: NetworkLimits) -> None:
+    """Reject duplicate charger ids and references to unknown sub-circuits, naming the charger."""
+    circuit_ids = {circuit.id for circuit in limits.sub_circuits}
+    seen: set[str] = set()
+    for index, charger in enumerate(chargers):
+        if not isinstance(charger, ChargerState):
+            raise ScenarioError(f"chargers[{index}]", "must be a ChargerState")
+        if charger.id in seen:
+            raise ScenarioError(f"chargers[{index}].id", f"duplicate id {charger.id!r}")
+        seen.add(charger.id)
+        if charger.sub_circuit is not None and charger.sub_circuit not in circuit_ids:
+            raise ScenarioError(f"chargers[{index}].sub_circuit", f"unknown sub-circuit {charger.sub_circuit!r}")

@@ -1,0 +1,72 @@
+"""Where each charger's current lands on the grid, and what the house draws besides.
+
+Two rules from the product semantics live here and nowhere else: a vehicle
+loads only the charger phases where it draws more than 1 A (all wired phases
+while it draws nothing yet), and the house load is the grid current minus
+what the chargers account for, computed so that a charger's own reading can
+never make the house look smaller than the grid meter allows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from . import PHASE_ROTATIONS
+from .model import ChargerState, GridMeasurement, Phases3
+
+DRAWING_THRESHOLD_A = 1.0
+"""A vehicle counts as drawing on a phase above this current (below it is noise or standby)."""
+
+_ROTATION_OFFSET: dict[str, int] = {rotation: offset for offset, rotation in enumerate(PHASE_ROTATIONS)}
+
+
+def grid_phase(rotation: str, charger_phase: int) -> int:
+    """Grid phase index 0..2 (L1..L3) that charger phase index 0..2 is wired to."""
+    return (charger_phase + _ROTATION_OFFSET[rotation]) % 3
+
+
+def drawn_grid_phases(charger: ChargerState) -> tuple[int, ...]:
+    """Grid phases (sorted indices 0..2) that a setpoint for this charger loads.
+
+    Phases the charger is not wired to are ignored even if they report current:
+    a 1-phase charger cannot draw on its phase 2, so such a reading is noise.
+    """
+    wired = range(charger.phases)
+    drawing = [p for p in wired if charger.current_a[p] > DRAWING_THRESHOLD_A]
+    used = drawing or list(wired)
+    return tuple(sorted(grid_phase(charger.phase_rotation, p) for p in used))
+
+
+def own_current_a(charger: ChargerState) -> Phases3:
+    """The charger's current per grid phase that may be taken out of the grid reading.
+
+    Each wired phase counts at most up to the setpoint in force (or the charger's
+    maximum when it is unknown; nothing for an inactive charger), never below 0:
+    an over-reading charger would otherwise hide house load.
+    """
+    if charger.setpoint_a is not None:
+        cap_a = min(charger.setpoint_a, charger.max_current_a)
+    elif charger.active:
+        cap_a = charger.max_current_a
+    else:
+        cap_a = 0.0
+    own = [0.0, 0.0, 0.0]
+    for p in range(charger.phases):
+        own[grid_phase(charger.phase_rotation, p)] += min(max(charger.current_a[p], 0.0), cap_a)
+    return (own[0], own[1], own[2])
+
+
+def house_current_a(grid: GridMeasurement, chargers: Sequence[ChargerState]) -> Phases3:
+    """House load per grid phase: grid current minus the chargers' own current.
+
+    The result is never below ``min(grid, 0)``: export that the grid meter sees
+    gives headroom, but the chargers' readings alone never push the house
+    below zero (if they claim more than the grid shows, trust the grid).
+    """
+    chargers_a = [0.0, 0.0, 0.0]
+    for charger in chargers:
+        own = own_current_a(charger)
+        for p in range(3):
+            chargers_a[p] += own[p]
+    house = [max(g - c, min(g, 0.0)) for g, c in zip(grid.current_a, chargers_a)]
+    return (house[0], house[1], house[2])

@@ -1,0 +1,82 @@
+"""The JSON scenario shape of ``python -m balancing allocate`` turned into the engine's dataclasses.
+
+Strict on purpose: an unknown key is an error, because a misspelled
+``max_current_per_phase`` silently ignored would leave a fuse unprotected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from .errors import ScenarioError
+from .model import ChargerState, GridMeasurement, NetworkLimits, SubCircuit
+
+T = TypeVar("T")
+
+_LIMIT_KEYS = {"max_current_per_phase_a", "max_power_w", "fallback_power_w", "nominal_voltage_v", "max_unbalance_a", "sub_circuits", "current_step_a", "max_measurement_age_s"}
+_CIRCUIT_KEYS = {"id", "max_current_per_phase_a"}
+_GRID_KEYS = {"current_a", "age_s"}
+_CHARGER_KEYS = {"id", "phase_rotation", "phases", "min_current_a", "max_current_a", "priority", "active", "current_a", "sub_circuit", "setpoint_a"}
+_TOP_KEYS = {"limits", "grid", "chargers", "turn_order"}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One allocation problem as the CLI reads it."""
+
+    limits: NetworkLimits
+    grid: GridMeasurement | None
+    chargers: tuple[ChargerState, ...]
+    turn_order: tuple[str, ...] = ()
+
+
+def _object(path: str, value: object, allowed: set[str], required: set[str]) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ScenarioError(path, "must be an object")
+    for key in value:
+        if key not in allowed:
+            raise ScenarioError(f"{path}.{key}" if path else str(key), f"unknown field (expected one of {', '.join(sorted(allowed))})")
+    for key in sorted(required):
+        if key not in value:
+            raise ScenarioError(f"{path}.{key}" if path else key, "is required")
+    return value
+
+
+def _build(path: str, factory: Callable[..., T], fields: Mapping[str, Any]) -> T:
+    """Call a dataclass, re-raising its validation error under ``path``."""
+    try:
+        return factory(**fields)
+    except ScenarioError as error:
+        raise error.within(path) from None
+
+
+def parse_scenario(data: object) -> Scenario:
+    """Validate a decoded JSON scenario; raises ``ScenarioError`` naming the first bad field."""
+    top = _object("", data, _TOP_KEYS, {"limits", "chargers"})
+    limits_data = dict(_object("limits", top["limits"], _LIMIT_KEYS, {"max_current_per_phase_a"}))
+    circuits_data = limits_data.pop("sub_circuits", [])
+    if not isinstance(circuits_data, list):
+        raise ScenarioError("limits.sub_circuits", "must be a list")
+    circuits = tuple(
+        _build(f"limits.sub_circuits[{i}]", SubCircuit, _object(f"limits.sub_circuits[{i}]", item, _CIRCUIT_KEYS, _CIRCUIT_KEYS))
+        for i, item in enumerate(circuits_data)
+    )
+    limits_data = {key: value for key, value in limits_data.items() if value is not None or key in ("max_power_w", "fallback_power_w", "max_unbalance_a")}
+    limits = _build("limits", NetworkLimits, {**limits_data, "sub_circuits": circuits})
+
+    grid_data = top.get("grid")
+    grid = None if grid_data is None else _build("grid", GridMeasurement, _object("grid", grid_data, _GRID_KEYS, {"current_a"}))
+
+    chargers_data = top["chargers"]
+    if not isinstance(chargers_data, list):
+        raise ScenarioError("chargers", "must be a list")
+    chargers = tuple(
+        _build(f"chargers[{i}]", ChargerState, _object(f"chargers[{i}]", item, _CHARGER_KEYS, {"id", "max_current_a"}))
+        for i, item in enumerate(chargers_data)
+    )
+    turn_order = top.get("turn_order") or []
+    if not isinstance(turn_order, list) or not all(isinstance(item, str) for item in turn_order):
+        raise ScenarioError("turn_order", "must be a list of charger ids")
+    return Scenario(limits, grid, chargers, tuple(turn_order))
