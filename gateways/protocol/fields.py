@@ -1,0 +1,124 @@
+"""Reading typed fields out of untrusted mappings, with errors that name the exact key.
+
+The same parser reads an installer's TOML file and the server's JSON, so an
+error must point at the key (`networks[0].chargers[1].max_current_a`) and say
+what is wrong with it; unknown keys are errors too, because a misspelt limit
+silently ignored is a limit not applied.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+
+class SchemaError(ValueError):
+    """A value in a config or telemetry document is missing, of the wrong type, or out of range."""
+
+    def __init__(self, path: str, problem: str):
+        super().__init__(f"{path}: {problem}")
+        self.path = path
+        self.problem = problem
+
+
+_MISSING = object()
+
+
+class Fields:
+    """A mapping being read at a path; remembers which keys were used so leftovers can be rejected."""
+
+    def __init__(self, data: Any, path: str, error: type[SchemaError] = SchemaError):
+        self.error = error
+        if not isinstance(data, Mapping):
+            raise error(path or "(document)", f"must be a table/object, got {type(data).__name__}")
+        self.data = data
+        self.path = path
+        self.used: set[str] = set()
+
+    def at(self, key: str) -> str:
+        """The path of a key inside this mapping."""
+        return f"{self.path}.{key}" if self.path else key
+
+    def raw(self, key: str, default: Any = _MISSING) -> Any:
+        """The value as it is; a missing key without default is an error."""
+        self.used.add(key)
+        if key in self.data:
+            return self.data[key]
+        if default is _MISSING:
+            raise self.error(self.at(key), "is required")
+        return default
+
+    def string(self, key: str, default: Any = _MISSING, *, choices: tuple[str, ...] | None = None) -> str:
+        """A non-empty string, optionally one of `choices`."""
+        value = self.raw(key, default)
+        if value is None and default is None:
+            return None  # type: ignore[return-value]
+        if not isinstance(value, str) or not value.strip():
+            raise self.error(self.at(key), f"must be a non-empty string, got {value!r}")
+        if choices is not None and value not in choices:
+            raise self.error(self.at(key), f"must be one of {', '.join(choices)}, got {value!r}")
+        return value
+
+    def number(
+        self,
+        key: str,
+        default: Any = _MISSING,
+        *,
+        minimum: float | None = None,
+        maximum: float | None = None,
+        nullable: bool = False,
+    ) -> float | None:
+        """A finite number within [minimum, maximum]; None only when `nullable`."""
+        value = self.raw(key, default)
+        return check_number(self.error, self.at(key), value, minimum=minimum, maximum=maximum, nullable=nullable)
+
+    def integer(self, key: str, default: Any = _MISSING, *, minimum: int | None = None, maximum: int | None = None,
+                nullable: bool = False) -> int | None:
+        """An integer within [minimum, maximum]."""
+        value = self.raw(key, default)
+        if value is None and nullable:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.error(self.at(key), f"must be an integer, got {value!r}")
+        check_number(self.error, self.at(key), value, minimum=minimum, maximum=maximum)
+        return value
+
+    def boolean(self, key: str, default: Any = _MISSING) -> bool:
+        """true or false."""
+        value = self.raw(key, default)
+        if not isinstance(value, bool):
+            raise self.error(self.at(key), f"must be true or false, got {value!r}")
+        return value
+
+    def table(self, key: str) -> Fields:
+        """A nested mapping."""
+        return Fields(self.raw(key), self.at(key), self.error)
+
+    def tables(self, key: str, default: Any = _MISSING) -> list[Fields]:
+        """A list of nested mappings."""
+        value = self.raw(key, default)
+        if not isinstance(value, list):
+            raise self.error(self.at(key), f"must be a list, got {type(value).__name__}")
+        return [Fields(item, f"{self.at(key)}[{index}]", self.error) for index, item in enumerate(value)]
+
+    def reject_unknown(self) -> None:
+        """Fail on keys nobody asked for: they are typos or settings this version does not know."""
+        unknown = sorted(set(self.data) - self.used)
+        if unknown:
+            raise self.error(self.at(unknown[0]), "is not a known setting")
+
+
+def check_number(error, path: str, value: Any, *, minimum=None, maximum=None, nullable=False) -> float | None:
+    """Validate one number (shared by fields and lists of numbers)."""
+    if value is None and nullable:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise error(path, f"must be a number, got {value!r}")
+    if not math.isfinite(value):
+        raise error(path, f"must be a finite number, got {value!r}")
+    if minimum is not None and value < minimum:
+        raise error(path, f"must be at least {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise error(path, f"must be at most {maximum}, got {value}")
+    return value
