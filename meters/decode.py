@@ -68,9 +68,12 @@ def _words_at(image: RegisterImage, kind: RegisterKind, address: int, count: int
 
 
 def _scale_exponent(register: Register, image: RegisterImage) -> int | None:
-    """The SunSpec scale factor for `register`, None if the device marks it not implemented."""
+    """The power-of-ten exponent for `register`, None if the device marks it not implemented."""
     assert register.scale_factor_address is not None
     (word,) = _words_at(image, register.kind, register.scale_factor_address, 1)
+    if register.scale_factor_low_byte:
+        low = word & 0xFF
+        return low - 0x100 if low & 0x80 else low
     if word == SUNSSF_NOT_IMPLEMENTED:
         return None
     exponent = word - 0x10000 if word & 0x8000 else word

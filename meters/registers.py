@@ -125,6 +125,7 @@ class Register:
     sign: int = 1
     invalid: tuple[int, ...] = ()
     scale_factor_address: int | None = None
+    scale_factor_low_byte: bool = False
     optional: bool = False
 
     def __post_init__(self) -> None:

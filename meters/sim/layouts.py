@@ -88,9 +88,28 @@ def _not_available(register: Register) -> list[int]:
     return [0] * register.dtype.words
 
 
+def _exponents(model: MeterModel, values: Mapping[Quantity, float | None]) -> dict[int, int]:
+    """A power-of-ten exponent per scale-factor register, fitting every value that shares it."""
+    groups: dict[int, list[Register]] = {}
+    for register in model.registers:
+        if register.scale_factor_address is not None:
+            groups.setdefault(register.scale_factor_address, []).append(register)
+    exponents = {}
+    for address, registers in groups.items():
+        present = [
+            values[r.quantity] / r.si_factor for r in registers if values.get(r.quantity) is not None
+        ]
+        exponents[address] = _pick_exponent(present, registers[0].dtype) if present else 0
+    return exponents
+
+
 def native_image(model: MeterModel, values: Mapping[Quantity, float | None]) -> Image:
     """Only the declared registers, so reading an undeclared address gets exception 2."""
     image: Image = {}
+    exponents = _exponents(model, values)
+    for address, exponent in exponents.items():
+        kind = next(r.kind for r in model.registers if r.scale_factor_address == address)
+        image[(kind, address)] = exponent & 0xFFFF
     by_quantity: dict[Quantity, list[Register]] = {}
     for register in model.registers:
         by_quantity.setdefault(register.quantity, []).append(register)
@@ -110,7 +129,10 @@ def native_image(model: MeterModel, values: Mapping[Quantity, float | None]) -> 
             if value is None:
                 words = _not_available(register)
             elif register is target:
-                words = pack_words(_raw(register, value), register.dtype, register.word_order)
+                scaled = value
+                if register.scale_factor_address is not None:
+                    scaled = value / 10.0 ** exponents[register.scale_factor_address]
+                words = pack_words(_raw(register, scaled), register.dtype, register.word_order)
             else:
                 words = [0] * register.dtype.words
             for offset, word in enumerate(words):

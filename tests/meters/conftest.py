@@ -17,9 +17,19 @@ def f32(value: float) -> tuple[int, int]:
     return high, low
 
 
+def f64(value: float) -> tuple[int, int, int, int]:
+    """IEEE-754 float64 as four words, most significant first (SENTRON "Double")."""
+    return struct.unpack(">HHHH", struct.pack(">d", value))
+
+
 def holding(words: Mapping[int, int]) -> dict[tuple[RegisterKind, int], int]:
     """A register image of holding registers from {address: word}."""
     return {(RegisterKind.HOLDING, address): word for address, word in words.items()}
+
+
+def inputs(words: Mapping[int, int]) -> dict[tuple[RegisterKind, int], int]:
+    """A register image of input registers (function code 4) from {address: word}."""
+    return {(RegisterKind.INPUT, address): word for address, word in words.items()}
 
 
 def serve_image(image: Mapping[tuple[RegisterKind, int], int], unit_ids: frozenset[int] | None = None) -> ModbusTcpServer:

@@ -13,7 +13,7 @@ from meters import get_model, sunspec
 from meters.decode import decode_reading
 from meters.errors import MeterDataError
 
-from .conftest import f32, holding
+from .conftest import f32, f64, holding, inputs
 
 
 # --- Fronius Smart Meter TS 65A via GEN24, float model 213 at 40069 (0x9C45) -------------
@@ -187,3 +187,83 @@ def test_float32_hand_encoding_matches_the_ieee_layout() -> None:
     """Guards the test helper itself: 230.0 is 0x43660000 in IEEE-754."""
     assert f32(230.0) == (0x4366, 0x0000)
     assert f32(-4000.0) == (0xC57A, 0x0000)
+
+
+# --- Siemens SENTRON PAC2200: float32 values, float64 energy per tariff ----------------------
+# PAC2200 / PAC4200 manuals: offsets 1/3/5 voltage L-N, 13/15/17 current, 25/27/29 active
+# power (float, high word first); 801/805 import tariff 1/2, 809/813 export tariff 1/2 (Double Wh).
+def pac2200_image() -> dict[int, int]:
+    words = {
+        0x0001: 0x4366, 0x0002: 0x0000,  # 230.0 V
+        0x0003: 0x4365, 0x0004: 0x8000,  # 229.5 V
+        0x0005: 0x4367, 0x0006: 0x0000,  # 231.0 V
+        0x000D: 0x4148, 0x000E: 0x0000,  # 12.5 A
+        0x000F: 0x4104, 0x0010: 0x0000,  # 8.25 A
+        0x0011: 0x4040, 0x0012: 0x0000,  # 3.0 A
+        0x0019: 0x452F, 0x001A: 0x0000,  # 2800.0 W
+        0x001B: 0x44E7, 0x001C: 0x4000,  # 1850.0 W
+        0x001D: 0xC422, 0x001E: 0x8000,  # -650.0 W
+    }
+    for address, value in {0x0321: 1_000_000.5, 0x0325: 250_000.25, 0x0329: 4_000.0, 0x032D: 0.0}.items():
+        words.update(dict(zip(range(address, address + 4), f64(value))))
+    return words
+
+
+def test_pac2200_sums_float64_tariff_energies() -> None:
+    reading = decode_reading(get_model("siemens-7km2200"), holding(pac2200_image()))
+    assert reading.voltage_v == (230.0, 229.5, 231.0)
+    assert reading.current_a == (12.5, 8.25, 3.0)
+    assert reading.power_w == (2800.0, 1850.0, -650.0)
+    assert reading.energy_import_wh == 1_250_000.75  # tariff 1 + tariff 2
+    assert reading.energy_export_wh == 4_000.0
+    assert reading.power_total_w is None  # not mapped: sources disagree on its offset
+    assert reading.frequency_hz is None
+
+
+def test_pac2200_energy_as_float32_would_not_decode_the_same() -> None:
+    """The float64 trap: the first two words of 1e6 as a float32 are far from 1e6 Wh."""
+    import struct
+
+    high_pair = struct.unpack(">f", struct.pack(">HH", *f64(1_000_000.5)[:2]))[0]
+    assert abs(high_pair - 1_000_000.5) > 1e5
+
+
+# --- Gossen Metrawatt ENERGYMID EM228x/EM238x: int16 mantissa x 10^(low byte of exponent) ---
+# Input registers: V L1-N 0x0004..0x0006 with exponent 0x000C, frequency 0x000B (x0.01 Hz),
+# current 0x0064..0x0066 with exponent 0x006C, power 0x00C8..0x00CB with exponent 0x00D4.
+def energymid_image() -> dict[int, int]:
+    return {
+        0x0004: 0x0905, 0x0005: 0x08FC, 0x0006: 0x0906,  # 2309, 2300, 2310
+        0x000B: 0x1389,                                   # 5001 -> 50.01 Hz
+        0x000C: 0xFFFF,                                   # exponent -1
+        0x0064: 0x04D2, 0x0065: 0x0000, 0x0066: 0x0032,  # 1234, 0, 50
+        0x006C: 0xFFFE,                                   # exponent -2
+        0x00C8: 0xFB2E, 0x00C9: 0x0000, 0x00CA: 0x0010,  # -1234, 0, 16
+        0x00CB: 0xFB3E,                                   # -1218
+        0x00D4: 0x0001,                                   # exponent +1
+    }
+
+
+@pytest.mark.parametrize("key", ["gossen-metrawatt-em228x", "gossen-metrawatt-em238x"])
+def test_energymid_mantissa_and_exponent(key: str) -> None:
+    reading = decode_reading(get_model(key), inputs(energymid_image()))
+    assert reading.voltage_v == pytest.approx((230.9, 230.0, 231.0))
+    assert reading.frequency_hz == pytest.approx(50.01)
+    assert reading.current_a == pytest.approx((12.34, 0.0, 0.5))
+    assert reading.power_w == pytest.approx((-12340.0, 0.0, 160.0))
+    assert reading.power_total_w == pytest.approx(-12180.0)
+    assert reading.energy_import_wh is None  # energy factor address disputed: not mapped
+
+
+def test_energymid_exponent_is_the_signed_low_byte() -> None:
+    words = energymid_image()
+    words[0x000C] = 0x00FF  # only the low byte carries the exponent (-1)
+    reading = decode_reading(get_model("gossen-metrawatt-em228x"), inputs(words))
+    assert reading.voltage_v[0] == pytest.approx(230.9)
+
+
+def test_energymid_undefined_mantissa_is_an_error() -> None:
+    words = energymid_image()
+    words[0x0064] = 0x8000
+    with pytest.raises(MeterDataError, match="Current L1"):
+        decode_reading(get_model("gossen-metrawatt-em228x"), inputs(words))
