@@ -267,3 +267,41 @@ def test_energymid_undefined_mantissa_is_an_error() -> None:
     words[0x0064] = 0x8000
     with pytest.raises(MeterDataError, match="Current L1"):
         decode_reading(get_model("gossen-metrawatt-em228x"), inputs(words))
+
+
+# --- TQ Energy Manager map (EM420, EM300 LR/LRW): separate unsigned import/export power ------
+# Active power+ 0x0000 / Active power- 0x0002 (uint32, 0.1 W), per phase +0x28 per phase
+# block (L1 0x0028/0x002A, L2 0x0050/0x0052, L3 0x0078/0x007A); Current (L1) 0x003C and
+# Voltage (L1) 0x003E (uint32, mA / mV), L2 0x0064/0x0066, L3 0x008C/0x008E;
+# Active energy+ 0x0200 / Active energy- 0x0204 (uint64, 0.1 Wh).
+def tq_image() -> dict[int, int]:
+    return {
+        0x0000: 0x0000, 0x0001: 0x0000,   # P+ 0
+        0x0002: 0x0000, 0x0003: 0x1388,   # P- 500.0 W: exporting
+        0x0028: 0x0000, 0x0029: 0x3039,   # P+ L1 1234.5 W
+        0x002A: 0x0000, 0x002B: 0x0000,
+        0x003C: 0x0000, 0x003D: 0x3E80,   # 16.000 A
+        0x003E: 0x0003, 0x003F: 0x82EB,   # 230.123 V
+        0x0050: 0x0000, 0x0051: 0x0000,
+        0x0052: 0x0000, 0x0053: 0x4E20,   # P- L2 2000.0 W
+        0x0064: 0x0000, 0x0065: 0x2328,   # 9.000 A
+        0x0066: 0x0003, 0x0067: 0x8270,   # 230.000 V
+        0x0078: 0x0000, 0x0079: 0x0FA0,   # P+ L3 400.0 W
+        0x007A: 0x0000, 0x007B: 0x0000,
+        0x008C: 0x0000, 0x008D: 0x07D0,   # 2.000 A
+        0x008E: 0x0003, 0x008F: 0x8A40,   # 232.000 V
+        0x0200: 0x0000, 0x0201: 0x0000, 0x0202: 0x075B, 0x0203: 0xCD15,  # 12345678.9 Wh
+        0x0204: 0x0000, 0x0205: 0x0000, 0x0206: 0x0000, 0x0207: 0x3039,  # 1234.5 Wh
+    }
+
+
+@pytest.mark.parametrize("key", ["tq-em420", "tq-em300-lr", "tq-em300-lrw"])
+def test_tq_power_is_import_minus_export(key: str) -> None:
+    reading = decode_reading(get_model(key), holding(tq_image()))
+    assert reading.power_total_w == pytest.approx(-500.0)
+    assert reading.power_w == pytest.approx((1234.5, -2000.0, 400.0))
+    assert reading.current_a == pytest.approx((16.0, 9.0, 2.0))
+    assert reading.voltage_v == pytest.approx((230.123, 230.0, 232.0))
+    assert reading.energy_import_wh == pytest.approx(12_345_678.9)
+    assert reading.energy_export_wh == pytest.approx(1_234.5)
+    assert reading.frequency_hz is None  # address disputed between sources: not mapped
