@@ -80,6 +80,8 @@ class ModbusTcpServer:
         """Open the listening socket (again, on the same port, after `stop`)."""
         if self._server is None:
             self._server = await asyncio.start_server(self._serve, self.host, self.port)
+            # Keep the port for a restart after stop(): clients reconnect to the same one.
+            self._requested_port = self.port
 
     async def stop(self) -> None:
         """Close the listening socket and every open connection."""
