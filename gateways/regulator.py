@@ -1,0 +1,271 @@
+"""One charging network's regulation cycle: read, allocate, command, record.
+
+Each cycle reads the meter and every charger at once, each read bounded by
+`io_timeout_s`, so one dead device never holds up the others. Setpoints are
+sent every cycle, changed or not: the resend is the heartbeat that keeps the
+chargers' own failsafe watchdogs from firing while the agent lives. Decreases
+go out before increases, so shifting current from one charger to another
+never overloads a phase in between.
+
+A charger that cannot be read cannot be regulated: until it answers again the
+loop assumes it may draw what it was last allowed (or its failsafe current,
+whichever is more) and keeps that much free for it, on the grid phases and in
+the power budgets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field, replace
+
+from balancing import (
+    Allocation,
+    ChargerState,
+    Controller,
+    ControllerSettings,
+    GridMeasurement,
+    NetworkLimits,
+)
+from balancing.phases import grid_phase
+from gateways.chargers.base import ChargerDriver, ChargerError, ChargerReading, ChargingState, FailsafeSettings, PlugState
+from gateways.failsafe import failsafe_plan, network_limits
+from gateways.meter_watch import GridReading, MeterWatch
+from gateways.protocol import ChargerConfig, GatewayConfig, NetworkConfig
+from gateways.recorder import Recorder
+
+log = logging.getLogger(__name__)
+
+UNREACHABLE = "charger_unreachable"
+"""Reason code of a charger the agent cannot reach this cycle."""
+
+FAILSAFE_RETRY_S = 60.0
+
+
+@dataclass
+class ChargerSlot:
+    """A charger of the network and what the loop remembers about it."""
+
+    config: ChargerConfig
+    driver: ChargerDriver
+    available: bool = True
+    reading: ChargerReading | None = None
+    commanded_a: float | None = None
+    failsafe_wanted: FailsafeSettings | None = None
+    failsafe_confirmed: FailsafeSettings | None = None
+    failsafe_next_try_s: float = 0.0
+    problem: str = ""
+
+    def possible_draw_a(self) -> float:
+        """The most this charger may draw while we cannot reach it."""
+        last = self.commanded_a if self.commanded_a is not None else self.config.max_current_a
+        failsafe = self.failsafe_confirmed.current_a if self.failsafe_confirmed else self.config.max_current_a
+        return max(last, failsafe)
+
+
+@dataclass
+class CycleResult:
+    """What one cycle did, for the status page and the tests."""
+
+    allocation: Allocation
+    grid: GridReading | None
+    unreachable: tuple[str, ...] = ()
+    commands_failed: dict[str, str] = field(default_factory=dict)
+
+
+class NetworkRegulator:
+    """Regulates one network; `await cycle()` once per poll interval."""
+
+    def __init__(
+        self,
+        network: NetworkConfig,
+        gateway: GatewayConfig,
+        meter,
+        drivers: dict[str, ChargerDriver],
+        recorder: Recorder,
+        *,
+        controller_settings: ControllerSettings | None = None,
+        io_timeout_s: float | None = None,
+        clock=time.monotonic,
+    ):
+        self.network = network
+        self.gateway = gateway
+        self.meter = meter
+        self.recorder = recorder
+        self.clock = clock
+        self.io_timeout_s = io_timeout_s if io_timeout_s is not None else max(0.05, gateway.poll_interval_s * 0.3)
+        self.controller = Controller(controller_settings)
+        self.meter_watch = MeterWatch(network.meter.phase_rotation, gateway.stale_after_polls)
+        self.slots = {c.id: ChargerSlot(c, drivers[c.id]) for c in network.chargers}
+        plan = failsafe_plan(network, gateway.failsafe_timeout_s)
+        for charger_id, settings in plan.items():
+            self.slots[charger_id].failsafe_wanted = settings
+        self.last: CycleResult | None = None
+
+    # --- the cycle ---------------------------------------------------------------
+
+    async def cycle(self) -> CycleResult:
+        """Read everything, allocate, command, arm pending failsafes, record one sample."""
+        now_s = self.clock()
+        meter_outcome, *charger_outcomes = await asyncio.gather(
+            self._bounded(self.meter.read()),
+            *(self._bounded(slot.driver.read()) for slot in self.slots.values()),
+        )
+        grid, edge = self.meter_watch.observe(meter_outcome)
+        if edge:
+            self.recorder.event(edge.type, self.network.id, edge.detail, subject="meter")
+        for slot, outcome in zip(self.slots.values(), charger_outcomes):
+            self._note_charger(slot, outcome)
+
+        limits, grid_measurement = self._limits_and_grid(grid, now_s)
+        states = [self._state(slot) for slot in self.slots.values() if slot.available]
+        allocation = self.controller.step(limits, grid_measurement, states, now_s)
+        allocation = self._with_unreachable(allocation)
+        failed = await self._command(allocation)
+        await self._arm_failsafes(now_s)
+
+        result = CycleResult(allocation, grid, tuple(s.config.id for s in self.slots.values() if not s.available), failed)
+        self.recorder.sample(self.network.id, allocation, grid, self.slots)
+        self.last = result
+        return result
+
+    async def _bounded(self, awaitable):
+        """Await with the I/O timeout; return the result or the exception (never raise)."""
+        try:
+            async with asyncio.timeout(self.io_timeout_s):
+                return await awaitable
+        except TimeoutError:
+            return TimeoutError(f"no answer within {self.io_timeout_s:.2f} s")
+        except Exception as problem:  # noqa: BLE001 - every failure becomes an outcome the loop handles
+            return problem
+
+    def _note_charger(self, slot: ChargerSlot, outcome) -> None:
+        if isinstance(outcome, ChargerReading):
+            slot.reading = outcome
+            if not slot.available:
+                slot.available = True
+                # A station that was away may have restarted and forgotten an unsaved failsafe: arm it again.
+                slot.failsafe_confirmed = None
+                slot.failsafe_next_try_s = 0.0
+                log.info("charger %s reachable again", slot.config.id)
+                self.recorder.event("charger_restored", self.network.id, f"answers again after: {slot.problem}",
+                                    subject=slot.config.id)
+            return
+        if not isinstance(outcome, (ChargerError, TimeoutError, OSError)):
+            log.error("charger %s: unexpected failure", slot.config.id, exc_info=outcome)
+        self._lose(slot, f"{type(outcome).__name__}: {outcome}")
+
+    def _lose(self, slot: ChargerSlot, problem: str) -> None:
+        slot.problem = problem
+        if slot.available:
+            slot.available = False
+            log.warning("charger %s unreachable: %s", slot.config.id, problem)
+            self.recorder.event("charger_lost", self.network.id, problem, subject=slot.config.id)
+
+    def _limits_and_grid(self, grid: GridReading | None, now_s: float) -> tuple[NetworkLimits, GridMeasurement | None]:
+        """The engine's limits and measurement, with room kept free for chargers we cannot reach."""
+        stale_after_s = self.gateway.stale_after_polls * self.gateway.poll_interval_s
+        limits = network_limits(self.network, max_measurement_age_s=stale_after_s)
+        reserved_a = [0.0, 0.0, 0.0]
+        reserved_w = 0.0
+        for slot in self.slots.values():
+            if slot.available:
+                continue
+            draw_a = slot.possible_draw_a()
+            for charger_phase in range(slot.config.phases):
+                reserved_a[grid_phase(slot.config.phase_rotation, charger_phase)] += draw_a
+            reserved_w += draw_a * slot.config.phases * self.network.nominal_voltage_v
+        if reserved_w:
+            limits = replace(
+                limits,
+                max_power_w=None if limits.max_power_w is None else max(0.0, limits.max_power_w - reserved_w),
+                fallback_power_w=None if limits.fallback_power_w is None else max(0.0, limits.fallback_power_w - reserved_w),
+            )
+        if grid is None:
+            return limits, None
+        # The grid meter already sees an unreachable charger's present draw; adding its whole allowance
+        # on top counts it twice, which errs on the side of the fuse.
+        current_a = tuple(measured + extra for measured, extra in zip(grid.current_a, reserved_a))
+        return limits, GridMeasurement(current_a=current_a, age_s=max(0.0, now_s - grid.monotonic_s))
+
+    def _state(self, slot: ChargerSlot) -> ChargerState:
+        reading = slot.reading
+        config = slot.config
+        active = reading is not None and reading.plug is PlugState.PLUGGED and reading.state is not ChargingState.ERROR
+        return ChargerState(
+            id=config.id,
+            max_current_a=config.max_current_a,
+            min_current_a=config.min_current_a,
+            phase_rotation=config.phase_rotation,
+            phases=config.phases,
+            priority=config.priority,
+            active=active,
+            current_a=reading.current_a if reading else (0.0, 0.0, 0.0),
+            setpoint_a=reading.setpoint_a if reading and reading.setpoint_a is not None else slot.commanded_a,
+        )
+
+    def _with_unreachable(self, allocation: Allocation) -> Allocation:
+        missing = [s.config.id for s in self.slots.values() if not s.available]
+        if not missing:
+            return allocation
+        return replace(
+            allocation,
+            setpoints_a={**allocation.setpoints_a, **{cid: 0.0 for cid in missing}},
+            reasons={**allocation.reasons, **{cid: UNREACHABLE for cid in missing}},
+        )
+
+    async def _command(self, allocation: Allocation) -> dict[str, str]:
+        """Send every reachable charger its setpoint: decreases first, then the rest."""
+        reachable = [s for s in self.slots.values() if s.available]
+        decreases = [s for s in reachable if s.commanded_a is None or allocation.setpoints_a[s.config.id] < s.commanded_a]
+        others = [s for s in reachable if s not in decreases]
+        failed: dict[str, str] = {}
+        for wave in (decreases, others):
+            outcomes = await asyncio.gather(
+                *(self._bounded(s.driver.apply_setpoint(allocation.setpoints_a[s.config.id])) for s in wave)
+            )
+            for slot, outcome in zip(wave, outcomes):
+                if isinstance(outcome, BaseException):
+                    failed[slot.config.id] = f"{type(outcome).__name__}: {outcome}"
+                    if not isinstance(outcome, (ChargerError, TimeoutError, OSError)):
+                        log.error("charger %s: unexpected failure on command", slot.config.id, exc_info=outcome)
+                    self._lose(slot, failed[slot.config.id])
+                else:
+                    slot.commanded_a = allocation.setpoints_a[slot.config.id]
+        return failed
+
+    # --- failsafe ------------------------------------------------------------------
+
+    async def _arm_failsafes(self, now_s: float) -> None:
+        """Arm (and confirm by read-back) the watchdog of each reachable charger that still needs it."""
+        due = [
+            s for s in self.slots.values()
+            if s.available and s.failsafe_wanted is not None and s.failsafe_confirmed != s.failsafe_wanted
+            and now_s >= s.failsafe_next_try_s
+        ]
+        if not due:
+            return
+        outcomes = await asyncio.gather(*(self._bounded(s.driver.arm_failsafe(s.failsafe_wanted)) for s in due))
+        for slot, outcome in zip(due, outcomes):
+            wanted = slot.failsafe_wanted
+            if isinstance(outcome, FailsafeSettings) and outcome == wanted:
+                slot.failsafe_confirmed = outcome
+                self.recorder.event(
+                    "failsafe_armed", self.network.id,
+                    f"{wanted.current_a:g} A after {wanted.timeout_s} s without the gateway", subject=slot.config.id,
+                )
+                continue
+            detail = (
+                f"read back {outcome.current_a:g} A / {outcome.timeout_s} s, wanted {wanted.current_a:g} A / {wanted.timeout_s} s"
+                if isinstance(outcome, FailsafeSettings) else f"{type(outcome).__name__}: {outcome}"
+            )
+            slot.failsafe_next_try_s = now_s + FAILSAFE_RETRY_S
+            log.warning("charger %s: failsafe not confirmed: %s", slot.config.id, detail)
+            self.recorder.event("failsafe_failed", self.network.id, detail, subject=slot.config.id)
+
+    async def close(self) -> None:
+        """Close the meter and charger connections."""
+        await self.meter.close()
+        for slot in self.slots.values():
+            await slot.driver.close()
