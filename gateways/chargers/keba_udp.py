@@ -1,0 +1,279 @@
+"""`KebaUdpDriver`: one KEBA KeContact P20/P30 station over the UDP protocol (port 7090).
+
+Protocol facts and their source (KEBA, "KeContact P30 Charging Station UDP Programmers
+Guide", V2.01) are in `keba_udp_protocol`; the shared socket is `KebaUdpTransport`.
+What this module decides, and why:
+
+- Reading = `report 2` (state, plug, enables, limits, failsafe) + `report 3` (I1..I3,
+  energy). Status messages the station sends on its own are never used as a reading:
+  they carry one field each and would be stale the moment they were cached.
+- "TCH-OK" only confirms receipt, so every command that changes the station is checked
+  in a fresh `report 2` ("Enable user", "Curr user", "Tmo FS", "Curr FS") and a
+  difference raises `ChargerRejected`. The exception is `ena 0`: the guide asks for 2 s
+  of silence after it (t_DIS_pause), so its effect is checked in the next `report 2`
+  (the next `read()`), which raises `ChargerRejected` if the station is still enabled.
+- Heartbeat: only `curr`, `currtime` and `ena` keep the failsafe watchdog from firing.
+  The loop calls `apply_setpoint` every cycle; an unchanged setpoint is resent at most
+  every `heartbeat_interval_s` (default 5 s, the guide's t_COM_pause for repeated
+  commands; half the shortest failsafe timeout of 10 s). While paused the heartbeat is
+  `curr 6000`, not `ena 0`: `ena 0` stays in force until `ena 1` or `currtime`
+  (guide 3.3.1) and repeating it would silence the station for 2 s each time; 6000 mA
+  is the lowest legal value, so anything that re-enables the station starts at the
+  minimum.
+- Known deviation: `read()` sends `report 2` and `report 3` every call; at the default
+  1 s poll interval that repeats them faster than t_COM_pause (5 s) asks. See the
+  report of this module's author; the choice belongs to the loop's poll interval.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from gateways.chargers.base import (
+    ChargerDriver,
+    ChargerProtocolError,
+    ChargerReading,
+    ChargerRejected,
+    ChargerUnreachable,
+    FailsafeSettings,
+)
+from gateways.chargers.keba_udp_protocol import (
+    CURRENT_MIN_MA,
+    REPEAT_PAUSE_S,
+    Ack,
+    Report,
+    charging_state,
+    curr_command,
+    current_ma,
+    ena_command,
+    failsafe_command,
+    failsafe_current_ma,
+    failsafe_timeout,
+    integer_field,
+    plug_state,
+    report_command,
+)
+from gateways.chargers.keba_udp_transport import KebaUdpTransport, ensure_answer
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Report2:
+    """The `report 2` fields the driver uses, in the station's units (mA, s)."""
+
+    state: int
+    plug: int
+    enable_sys: int
+    enable_user: int
+    max_curr_ma: int
+    curr_user_ma: int
+    curr_fs_ma: int
+    tmo_fs_s: int
+    received_s: float
+
+    @classmethod
+    def parse(cls, report: Report, received_s: float) -> Report2:
+        """Take the fields from a `report 2` answer; a missing or odd field -> `ChargerProtocolError`."""
+        fields = report.fields
+        return cls(
+            state=integer_field(fields, "State"),
+            plug=integer_field(fields, "Plug"),
+            enable_sys=integer_field(fields, "Enable sys"),
+            enable_user=integer_field(fields, "Enable user"),
+            max_curr_ma=integer_field(fields, "Max curr"),
+            curr_user_ma=integer_field(fields, "Curr user"),
+            curr_fs_ma=integer_field(fields, "Curr FS"),
+            tmo_fs_s=integer_field(fields, "Tmo FS"),
+            received_s=received_s,
+        )
+
+
+class KebaUdpDriver(ChargerDriver):
+    """One KEBA station at `host`, reached through a gateway-wide `KebaUdpTransport`.
+
+    Every method finishes within `timeout_s` (waiting for the station's turn on the
+    transport included). `failsafe_persist` sends `save=1` with `failsafe`, so the
+    watchdog survives a reboot of the station while the gateway is down.
+    """
+
+    key = "keba-udp"
+
+    def __init__(
+        self,
+        transport: KebaUdpTransport,
+        host: str,
+        *,
+        timeout_s: float = 1.5,
+        heartbeat_interval_s: float = REPEAT_PAUSE_S,
+        failsafe_persist: bool = True,
+    ) -> None:
+        if timeout_s <= 0:
+            raise ValueError("timeout_s must be positive")
+        if heartbeat_interval_s <= 0:
+            raise ValueError("heartbeat_interval_s must be positive")
+        self.transport = transport
+        self.host = host
+        self.timeout_s = timeout_s
+        self.heartbeat_interval_s = heartbeat_interval_s
+        self.failsafe_persist = failsafe_persist
+        self._last_report2: Report2 | None = None
+        self._last_feed_s = -math.inf
+        self._expect_disabled = False
+        self._reachable: bool | None = None
+
+    # -- ChargerDriver ---------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Bind the shared socket if nobody has yet and accept this station's datagrams."""
+        await self.transport.start()
+        self.transport.register(self.host)
+
+    async def read(self) -> ChargerReading:
+        """State and phase currents from a fresh `report 2` and `report 3`."""
+        return await self._bounded(self._read)
+
+    async def apply_setpoint(self, current_a: float) -> None:
+        """0 -> `ena 0`; >0 -> `ena 1` if disabled, `curr <mA>`; checked in `report 2`."""
+        if math.isnan(current_a) or current_a < 0:
+            raise ValueError(f"setpoint must be >= 0 A, got {current_a}")
+        milliamps = 0 if current_a == 0 else current_ma(current_a)
+        await self._bounded(lambda: self._apply(milliamps))
+
+    async def arm_failsafe(self, settings: FailsafeSettings) -> FailsafeSettings:
+        """`failsafe <t> <mA> <save>`, then return what `report 2` shows; a difference -> `ChargerRejected`."""
+        timeout_s = failsafe_timeout(settings.timeout_s)
+        milliamps = failsafe_current_ma(settings.current_a)
+        if timeout_s and timeout_s < 2 * self.heartbeat_interval_s:
+            raise ValueError(
+                f"failsafe timeout {timeout_s} s is shorter than two heartbeats "
+                f"({self.heartbeat_interval_s:g} s each)"
+            )
+        return await self._bounded(lambda: self._arm(timeout_s, milliamps))
+
+    async def close(self) -> None:
+        """Nothing of its own to release: the transport belongs to the gateway, which closes it."""
+
+    # -- the work, inside the deadline --------------------------------------------------
+
+    async def _read(self) -> ChargerReading:
+        report2 = await self._report2()
+        report3 = (await self._report(3)).fields
+        plug = plug_state(report2.plug)
+        enabled = report2.enable_sys == 1 and report2.enable_user == 1
+        currents_a = tuple(integer_field(report3, name) / 1000 for name in ("I1", "I2", "I3"))
+        energy_wh = integer_field(report3, "E pres") / 10 if "E pres" in report3 else None
+        return ChargerReading(
+            plug=plug,
+            state=charging_state(report2.state, plug),
+            enabled=enabled,
+            current_a=(currents_a[0], currents_a[1], currents_a[2]),
+            setpoint_a=report2.max_curr_ma / 1000 if enabled else 0.0,
+            energy_session_wh=energy_wh,
+        )
+
+    async def _apply(self, milliamps: int) -> None:
+        report2 = self._fresh_report2() or await self._report2()
+        heartbeat_due = time.monotonic() - self._last_feed_s >= self.heartbeat_interval_s
+        if milliamps == 0:
+            if report2.enable_user != 0:
+                await self._command(ena_command(False))
+                self._expect_disabled = True  # checked in the next report 2, see module docstring
+            elif heartbeat_due:
+                await self._command(curr_command(CURRENT_MIN_MA))
+                self._verify(await self._report2(), enable_user=0)
+            return
+        sent = False
+        if report2.enable_user != 1:
+            await self._command(ena_command(True))
+            self._expect_disabled = False
+            sent = True
+        if report2.curr_user_ma != milliamps or (heartbeat_due and not sent):
+            await self._command(curr_command(milliamps))
+            sent = True
+        if sent:
+            self._verify(await self._report2(), enable_user=1, curr_user_ma=milliamps)
+
+    async def _arm(self, timeout_s: int, milliamps: int) -> FailsafeSettings:
+        await self._command(failsafe_command(timeout_s, milliamps, self.failsafe_persist))
+        report2 = await self._report2()
+        self._verify(report2, tmo_fs_s=timeout_s, curr_fs_ma=milliamps)
+        return FailsafeSettings(timeout_s=report2.tmo_fs_s, current_a=report2.curr_fs_ma / 1000)
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _verify(self, report2: Report2, **expected: int) -> None:
+        """Compare `report 2` fields with what the last command should have set."""
+        differences = {
+            name: (value, getattr(report2, name))
+            for name, value in expected.items()
+            if getattr(report2, name) != value
+        }
+        if differences:
+            shown = ", ".join(f"{name} {got} (wanted {want})" for name, (want, got) in differences.items())
+            raise ChargerRejected(f"{self.host}: command not applied, report 2 shows {shown}")
+
+    def _fresh_report2(self) -> Report2 | None:
+        """The last `report 2` if it is recent enough to decide which commands to send."""
+        report2 = self._last_report2
+        if report2 is not None and time.monotonic() - report2.received_s < self.timeout_s:
+            return report2
+        return None
+
+    async def _report(self, report_id: int) -> Report:
+        command = report_command(report_id)
+        message = ensure_answer(
+            await self.transport.exchange(self.host, command, self.timeout_s), self.host, command
+        )
+        if not isinstance(message, Report):
+            raise ChargerProtocolError(f"{self.host}: {command!r} answered {message!r}")
+        return message
+
+    async def _report2(self) -> Report2:
+        report2 = Report2.parse(await self._report(2), time.monotonic())
+        self._last_report2 = report2
+        if self._expect_disabled:
+            self._expect_disabled = False
+            if report2.enable_user != 0:
+                raise ChargerRejected(f"{self.host}: still enabled after 'ena 0' (Enable user {report2.enable_user})")
+        return report2
+
+    async def _command(self, command: str) -> None:
+        """Send a changing command; the cached report is void from now on."""
+        self._last_report2 = None
+        message = ensure_answer(
+            await self.transport.exchange(self.host, command, self.timeout_s), self.host, command
+        )
+        if not isinstance(message, Ack):
+            raise ChargerProtocolError(f"{self.host}: {command!r} answered {message!r}")
+        if command.startswith(("curr ", "ena ")):
+            self._last_feed_s = time.monotonic()
+
+    async def _bounded(self, work: Callable[[], Awaitable[T]]) -> T:
+        """Run `work` within `timeout_s`; log reachability on its edges only."""
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                result = await work()
+        except TimeoutError:
+            self._mark_unreachable(f"no complete answer within {self.timeout_s:g} s")
+            raise ChargerUnreachable(f"{self.host}: no complete answer within {self.timeout_s:g} s") from None
+        except ChargerUnreachable as error:
+            self._mark_unreachable(str(error))
+            raise
+        if self._reachable is False:
+            log.info("KEBA station %s answers again", self.host)
+        self._reachable = True
+        return result
+
+    def _mark_unreachable(self, why: str) -> None:
+        if self._reachable is not False:
+            log.warning("KEBA station %s unreachable: %s", self.host, why)
+        self._reachable = False
