@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 
 from balancing.phases import grid_phase
 from gateways.chargers.simulated import SimulatedStation, Vehicle
@@ -21,16 +22,18 @@ from meters.sim import MeterSimulator
 class SimulatedNetwork:
     """One network's physical world: the house, the stations, the meter at the connection."""
 
-    def __init__(self, network: NetworkConfig, *, house_load_a=(4.0, 2.0, 3.0), seed: int | None = None):
+    def __init__(self, network: NetworkConfig, *, house_load_a=(4.0, 2.0, 3.0), seed: int | None = None,
+                 clock=time.monotonic, meter_port: int | None = None):
         self.network = network
         self.house_load_a = tuple(house_load_a)
         self.random = random.Random(seed)
         self.stations = {
-            c.id: SimulatedStation(c.id, wired_phases=c.phases, nominal_voltage_v=network.nominal_voltage_v)
+            c.id: SimulatedStation(c.id, wired_phases=c.phases, nominal_voltage_v=network.nominal_voltage_v, clock=clock)
             for c in network.chargers
         }
         meter = network.meter
-        self.meter = MeterSimulator(meter.model, host=meter.host, port=meter.port or 0, unit_id=meter.unit_id)
+        port = meter.port if meter_port is None else meter_port  # 0: any free port (tests)
+        self.meter = MeterSimulator(meter.model, host=meter.host, port=port or 0, unit_id=meter.unit_id)
 
     async def start(self) -> None:
         """Start serving the meter."""
