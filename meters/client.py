@@ -80,6 +80,8 @@ class MeterClient:
         self._backoff_max_s = backoff_max_s
         self._lock = asyncio.Lock()
         self._modbus: AsyncModbusTcpClient | None = None
+        self._lost = asyncio.Event()
+        self._garbage = False
         self._failures = 0
         self._next_attempt_s = 0.0
         self._registers: tuple[Register, ...] | None = None
@@ -161,8 +163,28 @@ class MeterClient:
         self._drop_connection(count_failure=False)
         # reconnect_delay=0: pymodbus must not reconnect behind our back; the
         # back-off here is the only one. retries=0: the deadline is ours too.
+        lost = asyncio.Event()
+        self._lost = lost
+        self._garbage = False
+
+        def inspect(sending: bool, data: bytes) -> bytes:
+            # A Modbus TCP answer starts with an MBAP header whose protocol id is 0.
+            # pymodbus silently drops anything else and waits for the timeout; seeing
+            # it here turns "garbage on the wire" into an immediate, named failure.
+            if not sending and len(data) >= 4 and data[2:4] != b"\x00\x00":
+                self._garbage = True
+                lost.set()
+            return data
         modbus = AsyncModbusTcpClient(
-            self.host, port=self.port, timeout=self.timeout_s, retries=0, reconnect_delay=0
+            self.host,
+            port=self.port,
+            timeout=self.timeout_s,
+            retries=0,
+            reconnect_delay=0,
+            # pymodbus leaves a pending request waiting for its timeout when the peer
+            # hangs up; this lets a read fail at once with the real reason instead.
+            trace_connect=lambda connected: None if connected else lost.set(),
+            trace_packet=inspect,
         )
         try:
             connected = await modbus.connect()
@@ -181,8 +203,20 @@ class MeterClient:
         self, modbus: AsyncModbusTcpClient, kind: RegisterKind, address: int, count: int
     ) -> list[int]:
         call = modbus.read_holding_registers if kind is RegisterKind.HOLDING else modbus.read_input_registers
+        request = asyncio.ensure_future(call(address, count=count, device_id=self.unit_id))
+        lost = asyncio.ensure_future(self._lost.wait())
         try:
-            response = await call(address, count=count, device_id=self.unit_id)
+            await asyncio.wait({request, lost}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            lost.cancel()
+            if not request.done():
+                request.cancel()
+        if not request.done() or request.cancelled():
+            if self._garbage:
+                raise MeterTransportError(f"{self.endpoint}: answer is not a Modbus TCP frame")
+            raise MeterTransportError(f"{self.endpoint}: connection closed by the meter during a read")
+        try:
+            response = request.result()
         except ModbusException as error:
             raise MeterTransportError(f"{self.endpoint}: {error}") from error
         except OSError as error:

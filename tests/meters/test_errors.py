@@ -68,7 +68,10 @@ async def test_garbage_frames_are_a_transport_error() -> None:
     async with MeterSimulator(MODEL) as sim:
         sim.fault(Fault.GARBAGE)
         async with MeterClient(MODEL, "127.0.0.1", sim.port, timeout_s=TIMEOUT_S) as client:
-            await timed_failure(client, MeterTransportError)
+            error = await timed_failure(client, MeterTransportError)
+            assert "not a Modbus TCP frame" in str(error)
+            sim.fault(Fault.NONE)
+            assert (await client.read()).current_a[0] == pytest.approx(12.5)
 
 
 @pytest.mark.asyncio
@@ -77,7 +80,8 @@ async def test_disconnect_in_the_middle_of_a_read_is_a_transport_error(fault: Fa
     async with MeterSimulator(MODEL) as sim:
         sim.fault(fault)
         async with MeterClient(MODEL, "127.0.0.1", sim.port, timeout_s=TIMEOUT_S) as client:
-            await timed_failure(client, MeterTransportError)
+            error = await timed_failure(client, MeterTransportError)
+            assert "closed by the meter" in str(error)
 
 
 @pytest.mark.asyncio
