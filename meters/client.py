@@ -131,6 +131,10 @@ class MeterClient:
         modbus = await self._connected()
         if self._registers is None:
             layout = await sunspec.discover(self._read_holding, self.model.sunspec_base_addresses)
+            log.debug(
+                "%s: SunSpec model %d at %d (base %d)",
+                self.endpoint, layout.model_id, layout.model_address, layout.base_address,
+            )
             self._use_registers(layout.registers, max_gap=sunspec.MODEL_LENGTH[layout.model_id])
         image: dict[tuple[RegisterKind, int], int] = {}
         for block in self._blocks:

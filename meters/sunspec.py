@@ -181,16 +181,22 @@ async def discover(read_holding: ReadHolding, base_addresses: Sequence[int]) -> 
     errors propagate (the device is gone, not different).
     """
     tried = []
+    exceptions: list[MeterModbusException] = []
     for base in base_addresses:
         try:
             marker = tuple(await read_holding(base, 2))
-        except MeterModbusException:
-            tried.append(f"{base} (exception)")
+        except MeterModbusException as error:
+            tried.append(f"{base} (exception {error.code})")
+            exceptions.append(error)
             continue
         if marker != SUNS_MARKER:
             tried.append(f"{base} (no marker)")
             continue
         return await _walk(read_holding, base)
+    if len(exceptions) == len(tried):
+        # Every probe was refused: that is the device's answer (for example exception
+        # 11 from a GEN24 whose meter is missing), not a layout problem.
+        raise exceptions[0]
     raise MeterDataError(f"no SunSpec 'SunS' marker at {', '.join(tried)}")
 
 

@@ -161,3 +161,13 @@ async def test_sunspec_not_implemented_marker_over_tcp_is_a_data_error() -> None
         async with MeterClient("fronius-ts65a-gen24", "127.0.0.1", sim.port, timeout_s=TIMEOUT_S) as client:
             with pytest.raises(MeterDataError, match="AphA"):
                 await client.read()
+
+
+@pytest.mark.asyncio
+async def test_sunspec_gateway_exception_11_keeps_its_code() -> None:
+    """A GEN24 whose meter is missing answers exception 11 to every probe: report that, not a layout error."""
+    async with MeterSimulator("fronius-ts65a-gen24") as sim:
+        sim.fault(Fault.EXCEPTION, exception_code=11)
+        async with MeterClient("fronius-ts65a-gen24", "127.0.0.1", sim.port, timeout_s=TIMEOUT_S) as client:
+            error = await timed_failure(client, MeterModbusException)
+    assert isinstance(error, MeterModbusException) and error.code == 11
