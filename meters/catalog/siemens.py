@@ -2,10 +2,9 @@
 
 Energy is kept per tariff (import/export x tariff 1/2, float64 Wh); the meter's totals
 are the sums, because a meter switched to tariff 2 stops counting in tariff 1.
-Not mapped, because the sources disagree: total active power (offset 65 in one
-implementation, 69 "P_SUM" in the same-generation PAC3220 manual) and frequency (46
-vs 55). `power_total_w` and `frequency_hz` therefore read as unknown; add them in a
-custom map once checked against manual L1V30415167B-03, Table A-3.
+Frequency sits at offset 55 in the SENTRON PAC manuals and in openWB's PAC2200 driver
+(tested on a meter); mbmd reads 46, which we do not follow. The tariff-2 offsets (805,
+813) come from the PAC manuals' tariff block, whose order the PAC2200 manual confirms.
 """
 
 from meters.registers import DType, MeterModel, Protocol, Quantity, Register, Source
@@ -21,6 +20,11 @@ PAC4200_MANUAL = Source(
     "Double Wh per tariff)",
     version="09/2008, A5E02316180B-01",
     publisher="Siemens",
+)
+OPENWB_SENTRON = Source(
+    title="openWB packages/modules/siemens_sentron/counter.py (PR 2402, tested on a PAC2200)",
+    version="commit 08160315",
+    publisher="snaptec/openWB",
 )
 MBMD_PAC2200 = Source(
     title="mbmd meters/rs485/pac2200.go (built from the PAC2200 manual)",
@@ -48,9 +52,9 @@ PAC2200 = MeterModel(
     # used and are measured variables, so 1..30 is one request. Reserved gaps are not
     # readable on the PAC2200 (exception 2), hence no larger span.
     max_gap_registers=6,
-    sources=(PAC2200_MANUAL, PAC4200_MANUAL, MBMD_PAC2200),
-    verification="verified: Siemens PAC manuals and mbmd agree on voltages, currents, phase "
-    "powers and tariff energies; total power and frequency not mapped (sources disagree)",
+    sources=(PAC2200_MANUAL, PAC4200_MANUAL, OPENWB_SENTRON, MBMD_PAC2200),
+    verification="verified: Siemens PAC manuals, openWB (tested on a meter) and mbmd agree; "
+    "frequency per manuals and openWB (mbmd differs); tariff 2 per the PAC manuals",
     registers=(
         _float("Voltage L1-N", 0x0001, Quantity.VOLTAGE_L1, "V"),
         _float("Voltage L2-N", 0x0003, Quantity.VOLTAGE_L2, "V"),
@@ -61,6 +65,8 @@ PAC2200 = MeterModel(
         _float("Active power L1", 0x0019, Quantity.POWER_L1, "W"),
         _float("Active power L2", 0x001B, Quantity.POWER_L2, "W"),
         _float("Active power L3", 0x001D, Quantity.POWER_L3, "W"),
+        _float("Frequency", 0x0037, Quantity.FREQUENCY, "Hz"),
+        _float("Total active power", 0x0041, Quantity.POWER_TOTAL, "W"),
         _energy("Active energy import tariff 1", 0x0321, Quantity.ENERGY_IMPORT),
         _energy("Active energy import tariff 2", 0x0325, Quantity.ENERGY_IMPORT),
         _energy("Active energy export tariff 1", 0x0329, Quantity.ENERGY_EXPORT),

@@ -1,4 +1,4 @@
-"""TQ Systems EM420 and the (B-control) EM300 LR / LRW: the TQ Energy Manager Modbus map.
+"""TQ Systems (B-control) EM300 LR / LRW with the TQ Energy Manager Modbus map; the EM420.
 
 The TQ layout gives import and export power as separate UNSIGNED registers ("Active
 power+" and "Active power-"); the signed import-positive power is their difference,
@@ -6,9 +6,11 @@ declared here as two registers of one quantity with opposite signs. Current and
 voltage are in mA and mV, powers in 0.1 W, energies in 0.1 Wh (uint64).
 
 Not mapped: supply frequency (offset 26 in the KSEM implementations, 10 in the EM300
-one). KEBA's meter list names the EM300 LR and LRW "EM420 compatible", which is what
-ties the three models to one map; no EM420- or LRW-specific register document was
-readable, hence "partly verified" for those two.
+one). KEBA's meter list puts the EM300 LR and LRW in one protocol class, so the LRW
+gets the LR map ("partly verified"). The EM420 itself has no map: no EM420-specific
+source was found, and a charger vendor (MENNEKES) keeps separate "TQ EM300-LR" and
+"TQ EM410/EM420" profiles, so its map may differ. If an EM420 answers the TQ map,
+read it with a custom map or as tq-em300-lr.
 """
 
 from meters.registers import DType, MeterModel, Protocol, Quantity, Register, Source
@@ -91,13 +93,16 @@ EM300_LRW = _tq(
     "tq-em300-lrw",
     "TQ Systems (B-control)",
     "EM300 LRW",
-    "partly verified: EM300 LR map (two sources); LRW = same map per KEBA's 'EM420 compatible' list",
+    "partly verified: EM300 LR map (two sources); LRW in the same protocol class per KEBA's list",
 )
-EM420 = _tq(
-    "tq-em420",
-    "TQ Systems",
-    "EM420",
-    "partly verified: TQ map of the EM300 LR (two sources), which KEBA lists as 'EM420 compatible'",
+EM420 = MeterModel(
+    key="tq-em420",
+    manufacturer="TQ Systems",
+    model="EM420",
+    protocol=Protocol.MODBUS_TCP,
+    sources=(TQ_MODBUS_SLAVE, KEBA_METER_LIST),
+    verification="unverified: no public register map for the EM420 (one inferred source only); "
+    "use a custom map",
 )
 
 MODELS = (EM420, EM300_LR, EM300_LRW)

@@ -191,7 +191,8 @@ def test_float32_hand_encoding_matches_the_ieee_layout() -> None:
 
 # --- Siemens SENTRON PAC2200: float32 values, float64 energy per tariff ----------------------
 # PAC2200 / PAC4200 manuals: offsets 1/3/5 voltage L-N, 13/15/17 current, 25/27/29 active
-# power (float, high word first); 801/805 import tariff 1/2, 809/813 export tariff 1/2 (Double Wh).
+# power, 55 frequency, 65 total active power (float, high word first); 801/805 import
+# tariff 1/2, 809/813 export tariff 1/2 (Double Wh).
 def pac2200_image() -> dict[int, int]:
     words = {
         0x0001: 0x4366, 0x0002: 0x0000,  # 230.0 V
@@ -203,6 +204,8 @@ def pac2200_image() -> dict[int, int]:
         0x0019: 0x452F, 0x001A: 0x0000,  # 2800.0 W
         0x001B: 0x44E7, 0x001C: 0x4000,  # 1850.0 W
         0x001D: 0xC422, 0x001E: 0x8000,  # -650.0 W
+        0x0037: 0x4248, 0x0038: 0x0000,  # 50.0 Hz (offset 55)
+        0x0041: 0x4574, 0x0042: 0x0000,  # 3904.0 W total (offset 65)
     }
     for address, value in {0x0321: 1_000_000.5, 0x0325: 250_000.25, 0x0329: 4_000.0, 0x032D: 0.0}.items():
         words.update(dict(zip(range(address, address + 4), f64(value))))
@@ -216,8 +219,8 @@ def test_pac2200_sums_float64_tariff_energies() -> None:
     assert reading.power_w == (2800.0, 1850.0, -650.0)
     assert reading.energy_import_wh == 1_250_000.75  # tariff 1 + tariff 2
     assert reading.energy_export_wh == 4_000.0
-    assert reading.power_total_w is None  # not mapped: sources disagree on its offset
-    assert reading.frequency_hz is None
+    assert reading.power_total_w == 3904.0
+    assert reading.frequency_hz == 50.0
 
 
 def test_pac2200_energy_as_float32_would_not_decode_the_same() -> None:
@@ -269,7 +272,7 @@ def test_energymid_undefined_mantissa_is_an_error() -> None:
         decode_reading(get_model("gossen-metrawatt-em228x"), inputs(words))
 
 
-# --- TQ Energy Manager map (EM420, EM300 LR/LRW): separate unsigned import/export power ------
+# --- TQ Energy Manager map (EM300 LR/LRW): separate unsigned import/export power -------------
 # Active power+ 0x0000 / Active power- 0x0002 (uint32, 0.1 W), per phase +0x28 per phase
 # block (L1 0x0028/0x002A, L2 0x0050/0x0052, L3 0x0078/0x007A); Current (L1) 0x003C and
 # Voltage (L1) 0x003E (uint32, mA / mV), L2 0x0064/0x0066, L3 0x008C/0x008E;
@@ -295,7 +298,7 @@ def tq_image() -> dict[int, int]:
     }
 
 
-@pytest.mark.parametrize("key", ["tq-em420", "tq-em300-lr", "tq-em300-lrw"])
+@pytest.mark.parametrize("key", ["tq-em300-lr", "tq-em300-lrw"])
 def test_tq_power_is_import_minus_export(key: str) -> None:
     reading = decode_reading(get_model(key), holding(tq_image()))
     assert reading.power_total_w == pytest.approx(-500.0)
