@@ -1,7 +1,8 @@
 """URL routes of the fleet server."""
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 admin.site.site_header = "FuseGuard fleet"
 admin.site.site_title = "FuseGuard"
@@ -9,4 +10,8 @@ admin.site.index_title = "Sites, charging networks and their limits"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/v1/", include("fleet.api.urls")),
+    path("api/gateway/v1/", include("fleet.sync.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -8,6 +8,25 @@ repeating the lookup in every view.
 from fleet.models.devices import Charger, Meter
 from fleet.models.networks import ChargingNetwork
 from fleet.models.sites import Gateway, Site
+from fleet.models.state import ChargerState, MeterState, NetworkMode, NetworkState
+from fleet.models.telemetry import EventType, TelemetryEvent, TelemetryGap, TelemetrySample
 from fleet.models.tenancy import Membership, Organization, Role
 
-__all__ = ["Charger", "ChargingNetwork", "Gateway", "Membership", "Meter", "Organization", "Role", "Site"]
+__all__ = [
+    "Charger",
+    "ChargerState",
+    "ChargingNetwork",
+    "EventType",
+    "Gateway",
+    "Membership",
+    "Meter",
+    "MeterState",
+    "NetworkMode",
+    "NetworkState",
+    "Organization",
+    "Role",
+    "Site",
+    "TelemetryEvent",
+    "TelemetryGap",
+    "TelemetrySample",
+]

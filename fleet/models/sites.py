@@ -41,6 +41,10 @@ class Gateway(models.Model):
     token_revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_seen = models.DateTimeField(null=True, blank=True, editable=False)
     software_version = models.CharField(max_length=64, blank=True, editable=False)
+    acked_seq = models.BigIntegerField(
+        default=0, editable=False, help_text="Every telemetry item up to this sequence number has arrived."
+    )
+    config_etag = models.CharField(max_length=80, blank=True, editable=False, help_text="ETag of the config last fetched.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

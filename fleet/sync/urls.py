@@ -1,0 +1,3 @@
+"""Routes of the gateway sync API."""
+
+urlpatterns: list = []
