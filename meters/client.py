@@ -175,10 +175,13 @@ class MeterClient:
             # A Modbus TCP answer starts with an MBAP header whose protocol id is 0.
             # pymodbus silently drops anything else and waits for the timeout; seeing
             # it here turns "garbage on the wire" into an immediate, named failure.
+            # pymodbus hands over its unconsumed receive buffer, which starts at a frame
+            # boundary, so a frame split across TCP segments is not mistaken for garbage.
             if not sending and len(data) >= 4 and data[2:4] != b"\x00\x00":
                 self._garbage = True
                 lost.set()
             return data
+
         modbus = AsyncModbusTcpClient(
             self.host,
             port=self.port,

@@ -34,6 +34,7 @@ class Fault(enum.Enum):
     EXCEPTION = "exception"  # answer with `FaultPlan.exception_code`
     GARBAGE = "garbage"  # answer bytes that are not a Modbus frame
     HALF_FRAME = "half-frame"  # send half of the correct answer, then hang up
+    SPLIT = "split"  # send the correct answer in two TCP segments (slow gateways do)
 
 
 @dataclass
@@ -144,6 +145,11 @@ class ModbusTcpServer:
             writer.write(frame[: len(frame) // 2])
             await writer.drain()
             return False
+        elif fault is Fault.SPLIT:
+            writer.write(frame[:3])
+            await writer.drain()
+            await asyncio.sleep(0.02)
+            frame = frame[3:]
         writer.write(frame)
         await writer.drain()
         self.requests_served += 1

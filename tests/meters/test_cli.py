@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from meters import MeterClient, model_keys
+from meters import MeterClient, MeterTransportError, model_keys
 from meters.registers import RegisterKind
 from meters.sim import Fault, MeterSimulator
 
@@ -166,6 +166,28 @@ async def test_simulate_serves_values_from_a_json_file_and_reloads_it(tmp_path: 
                     break
                 await asyncio.sleep(0.1)
             assert (await client.read()).current_a == pytest.approx((1.0, 2.0, 3.0))
+            # The same file can make the meter drop out and come back.
+            values.write_text(json.dumps({"drop_out": "close"}), encoding="utf-8")
+            os.utime(values, (time.time() + 10, time.time() + 10))
+            for _ in range(40):
+                try:
+                    await client.read()
+                except MeterTransportError:
+                    break
+                await asyncio.sleep(0.1)
+            else:
+                pytest.fail("the simulated meter did not drop out")
+            values.write_text(json.dumps({"drop_out": False}), encoding="utf-8")
+            os.utime(values, (time.time() + 15, time.time() + 15))
+            for _ in range(100):  # allows for the client's reconnect back-off
+                await asyncio.sleep(0.1)
+                try:
+                    if (await client.read()).current_a[0] == pytest.approx(1.0):
+                        break
+                except MeterTransportError:
+                    continue
+            else:
+                pytest.fail("the simulated meter did not come back")
     finally:
         process.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(process.wait(), 10) == 0

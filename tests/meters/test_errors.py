@@ -171,3 +171,12 @@ async def test_sunspec_gateway_exception_11_keeps_its_code() -> None:
         async with MeterClient("fronius-ts65a-gen24", "127.0.0.1", sim.port, timeout_s=TIMEOUT_S) as client:
             error = await timed_failure(client, MeterModbusException)
     assert isinstance(error, MeterModbusException) and error.code == 11
+
+
+@pytest.mark.asyncio
+async def test_answer_split_across_tcp_segments_is_still_a_reading() -> None:
+    """Not an error path: a frame arriving in pieces must not be taken for garbage."""
+    async with MeterSimulator("fronius-ts65a-gen24") as sim:
+        sim.fault(Fault.SPLIT)
+        async with MeterClient("fronius-ts65a-gen24", "127.0.0.1", sim.port, timeout_s=TIMEOUT_S) as client:
+            assert (await client.read()).current_a == pytest.approx((12.5, 8.25, 3.0))
