@@ -65,6 +65,8 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+__all__ = ["KebaUdpDriver", "KebaUdpTransport", "Report2"]
+
 
 @dataclass(frozen=True)
 class Report2:

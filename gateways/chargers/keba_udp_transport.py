@@ -96,6 +96,13 @@ class KebaUdpTransport(asyncio.DatagramProtocol):
 
     # -- lifecycle ---------------------------------------------------------------
 
+    @classmethod
+    async def open(cls, bind_host: str = "0.0.0.0", port: int = KEBA_UDP_PORT, **options: float) -> KebaUdpTransport:
+        """A started transport (the agent's driver registry opens it this way)."""
+        transport = cls(bind_host, port, **options)
+        await transport.start()
+        return transport
+
     async def start(self) -> None:
         """Bind the socket (idempotent); `OSError` if the address is taken."""
         async with self._start_lock:
@@ -107,8 +114,8 @@ class KebaUdpTransport(asyncio.DatagramProtocol):
             )
             self._socket = socket_transport
 
-    async def close(self) -> None:
-        """Close the socket; outstanding commands fail with `ChargerUnreachable`."""
+    def close(self) -> None:
+        """Close the socket (synchronous, like the datagram transport); outstanding commands fail with `ChargerUnreachable`."""
         if self._socket is not None:
             self._socket.close()
             self._socket = None

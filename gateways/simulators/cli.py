@@ -1,0 +1,67 @@
+"""`python -m gateways.simulators keba-udp | keba-modbus`: a simulated KEBA station to try the agent without hardware."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+
+from gateways.chargers.keba_udp_protocol import KEBA_UDP_PORT
+from gateways.simulators.keba_modbus_station import KebaModbusStation
+from gateways.simulators.keba_station import KebaStationModel, Vehicle
+from gateways.simulators.keba_udp_station import KebaUdpStation
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line."""
+    root = argparse.ArgumentParser(prog="python -m gateways.simulators", description=__doc__)
+    kinds = root.add_subparsers(dest="kind", required=True)
+    udp = kinds.add_parser("keba-udp", help="KEBA P20/P30 UDP station")
+    udp.add_argument("--bind", required=True, help="the station's IP, e.g. 127.0.0.2 (one address per station)")
+    udp.add_argument("--port", type=int, default=KEBA_UDP_PORT, help=f"UDP port (default {KEBA_UDP_PORT})")
+    modbus = kinds.add_parser("keba-modbus", help="KEBA P30 x-series / P40 Modbus TCP station")
+    modbus.add_argument("--bind", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    modbus.add_argument("--port", type=int, required=True, help="TCP port (KEBA uses 502)")
+    for sub in (udp, modbus):
+        sub.add_argument("--unplugged", action="store_true", help="start without a vehicle")
+        sub.add_argument("--vehicle-a", type=float, default=16.0, help="the vehicle's maximum current (default 16 A)")
+        sub.add_argument("--phases", type=int, choices=(1, 2, 3), default=3, help="the vehicle's phases (default 3)")
+        sub.add_argument("--hardware-max-a", type=float, default=32.0, help="the station's own limit (default 32 A)")
+    return root
+
+
+async def run(args: argparse.Namespace) -> None:
+    """Serve until SIGINT or SIGTERM."""
+    model = KebaStationModel(hardware_max_ma=round(args.hardware_max_a * 1000))
+    if not args.unplugged:
+        model.plug_in(Vehicle(max_current_a=args.vehicle_a, phases=args.phases))
+    station: KebaUdpStation | KebaModbusStation
+    if args.kind == "keba-udp":
+        station = KebaUdpStation(args.bind, args.port, model=model)
+    else:
+        station = KebaModbusStation(args.bind, args.port, model=model)
+    await station.start()
+    logging.info("simulated %s station on %s:%s; Ctrl-C to stop", args.kind, args.bind, station.port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await station.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit status."""
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    try:
+        asyncio.run(run(args))
+    except OSError as error:
+        logging.error("cannot listen on %s:%s: %s", args.bind, args.port, error)
+        return 3
+    return 0
