@@ -220,8 +220,8 @@ class KebaModbusDriver(ChargerDriver):
     async def _bounded(self, work: Callable[[], Awaitable[T]]) -> T:
         """One call: under the lock, within `timeout_s`; reachability logged on its edges only."""
         async with self._lock:
+            self._raise_if_backing_off()  # outside the try: waiting out a back-off must not extend it
             try:
-                self._raise_if_backing_off()
                 async with asyncio.timeout(self.timeout_s):
                     result = await work()
             except TimeoutError:
