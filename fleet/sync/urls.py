@@ -1,3 +1,10 @@
 """Routes of the gateway sync API."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from fleet.sync.views import ConfigView, TelemetryView
+
+urlpatterns = [
+    path("config", ConfigView.as_view(), name="gateway-config"),
+    path("telemetry", TelemetryView.as_view(), name="gateway-telemetry"),
+]

@@ -59,6 +59,7 @@ class ChargerConfig:
 
     id: str
     driver: str
+    name: str | None = None
     host: str | None = None
     port: int | None = None
     unit_id: int | None = None
@@ -76,6 +77,7 @@ class NetworkConfig:
     id: str
     max_current_per_phase_a: tuple[float, float, float]
     meter: MeterConfig
+    name: str | None = None
     chargers: tuple[ChargerConfig, ...] = ()
     max_power_w: float | None = None
     fallback_power_w: float | None = None
@@ -154,6 +156,7 @@ def _parse_network(f: Fields, gateway: GatewayConfig) -> NetworkConfig:
     _check_unique((c.id for c in chargers), f.at("chargers"), "id")
     network = NetworkConfig(
         id=network_id,
+        name=f.string("name", None),
         max_current_per_phase_a=limits,
         meter=meter,
         chargers=chargers,
@@ -207,6 +210,7 @@ def _parse_charger(f: Fields) -> ChargerConfig:
     charger = ChargerConfig(
         id=f.string("id"),
         driver=driver,
+        name=f.string("name", None),
         host=host,
         port=f.integer("port", None, minimum=1, maximum=65535, nullable=True),
         unit_id=f.integer("unit_id", None, minimum=0, maximum=255, nullable=True),

@@ -30,7 +30,7 @@ def make_tenant(slug: str) -> Tenant:
     network = ChargingNetwork.objects.create(
         site=site, name=f"net-{slug}", max_current_per_phase_a=32, max_power_w=22000, fallback_power_w=4140
     )
-    meter = Meter.objects.create(network=network, model="abb-m4m", host=f"meter-{slug}.example", port=502, unit_id=1)
+    meter = Meter.objects.create(network=network, model="carlo-gavazzi-em24", host=f"meter-{slug}.example", port=502, unit_id=1)
     charger = Charger.objects.create(network=network, name=f"cp-{slug}", driver="simulated", max_current_a=16)
     users = {}
     for role in (Role.OPERATOR, Role.VIEWER):

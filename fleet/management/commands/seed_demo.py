@@ -43,7 +43,7 @@ class Command(BaseCommand):
         )
         if not created:
             return
-        meter = Meter(network=network, model="abb-m4m", host="127.0.0.1", port=15020, unit_id=1)
+        meter = Meter(network=network, model="carlo-gavazzi-em24", host="127.0.0.1", port=15020, unit_id=1)
         meter.full_clean()
         meter.save()
         for name, rotation in (("cp1", "L1L2L3"), ("cp2", "L2L3L1"), ("cp3", "L3L1L2")):

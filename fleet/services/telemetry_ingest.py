@@ -1,0 +1,160 @@
+"""Storing a gateway's telemetry batch exactly once and telling it how far everything has arrived.
+
+Every item carries the gateway's sequence number; (gateway, seq) is unique in
+the database, so a batch sent twice, or overlapping an earlier one, stores
+nothing twice. The answer is the highest sequence number up to which every
+item (or a declared gap of thinned samples) is stored; the gateway then drops
+that much from its buffer.
+
+Samples are the volume. On PostgreSQL they are written with COPY: straight
+into the table when nothing above the gateway's acknowledged mark is stored
+yet (the normal, in-order case), otherwise through a temporary table and
+`INSERT ... ON CONFLICT DO NOTHING`. Batches of one gateway are serialised by
+locking its row, so two concurrent retries cannot both advance the mark.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from gateways.protocol import TelemetryBatch
+from gateways.protocol.telemetry import TelemetryEvent as EventItem
+from gateways.protocol.telemetry import TelemetrySample as SampleItem
+
+from fleet.models import Gateway, TelemetryEvent, TelemetryGap, TelemetrySample
+from fleet.services.telemetry_state import latest_state_update
+
+SAMPLE_COLUMNS = (
+    "gateway_id", "seq", "ts", "network_id", "mode", "grid_l1_a", "grid_l2_a", "grid_l3_a", "chargers", "resolution_s",
+)
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What a batch did: the new acknowledged mark, items above the old mark, items at or below it (resent)."""
+
+    acked_seq: int
+    stored: int
+    duplicates: int
+
+
+def _parse_ts(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _charger_json(item: SampleItem) -> str:
+    return json.dumps(
+        {
+            cid: {"current_a": None if c.current_a is None else list(c.current_a), "setpoint_a": c.setpoint_a,
+                  "reason": c.reason, "available": c.available}
+            for cid, c in item.chargers.items()
+        },
+        separators=(",", ":"),
+    )
+
+
+def _sample_row(gateway_id: int, network_ids: dict[str, int], item: SampleItem) -> tuple:
+    grid = item.grid_current_a or (None, None, None)
+    return (gateway_id, item.seq, item.ts, network_ids.get(item.network), item.mode, grid[0], grid[1], grid[2],
+            _charger_json(item), 0)
+
+
+def _network_ids(gateway: Gateway) -> dict[str, int]:
+    """Network keys in the gateway's config (primary keys as strings) to ids, for its own site only."""
+    return {str(pk): pk for pk in gateway.site.networks.values_list("pk", flat=True)}
+
+
+def _stored_above(gateway: Gateway, seq: int) -> bool:
+    return (
+        TelemetrySample.objects.filter(gateway=gateway, seq__gt=seq).exists()
+        or TelemetryEvent.objects.filter(gateway=gateway, seq__gt=seq).exists()
+        or TelemetryGap.objects.filter(gateway=gateway, last_seq__gt=seq).exists()
+    )
+
+
+def _store_samples(gateway: Gateway, rows: list[tuple], *, may_conflict: bool) -> None:
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        TelemetrySample.objects.bulk_create(
+            [TelemetrySample(**dict(zip(SAMPLE_COLUMNS, row[:8] + (json.loads(row[8]), row[9]), strict=True))) for row in rows],
+            ignore_conflicts=True,
+        )
+        return
+    columns = ", ".join(SAMPLE_COLUMNS)
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        if not may_conflict:
+            with raw.copy(f"COPY fleet_telemetrysample ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        raw.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS fleet_sample_in ON COMMIT DELETE ROWS "
+            f"AS SELECT {columns} FROM fleet_telemetrysample WITH NO DATA"
+        )
+        with raw.copy(f"COPY fleet_sample_in ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        raw.execute(
+            f"INSERT INTO fleet_telemetrysample ({columns}) SELECT {columns} FROM fleet_sample_in "
+            "ON CONFLICT (gateway_id, seq) DO NOTHING"
+        )
+
+
+def _contiguous_mark(gateway: Gateway, start: int, batch_ranges: list[tuple[int, int]]) -> int:
+    """Walk from `start` through everything known to be stored (this batch, earlier out-of-order ones, gaps)."""
+    ranges = list(batch_ranges)
+    mark = _walk(start, ranges)
+    if _stored_above(gateway, mark):
+        stored = [(s, s) for s in TelemetrySample.objects.filter(gateway=gateway, seq__gt=mark).values_list("seq", flat=True)]
+        stored += [(s, s) for s in TelemetryEvent.objects.filter(gateway=gateway, seq__gt=mark).values_list("seq", flat=True)]
+        stored += list(TelemetryGap.objects.filter(gateway=gateway, last_seq__gt=mark).values_list("first_seq", "last_seq"))
+        mark = _walk(mark, ranges + stored)
+    return mark
+
+
+def _walk(mark: int, ranges: list[tuple[int, int]]) -> int:
+    for first, last in sorted(ranges):
+        if first > mark + 1:
+            break
+        mark = max(mark, last)
+    return mark
+
+
+def telemetry_ingest(gateway: Gateway, batch: TelemetryBatch, *, software_version: str = "") -> IngestResult:
+    """Store a validated batch once and return the gateway's new acknowledged mark."""
+    with transaction.atomic():
+        locked = Gateway.objects.select_for_update().select_related("site").get(pk=gateway.pk)
+        acked = locked.acked_seq
+        new_items = [item for item in batch.items if item.seq > acked]
+        may_conflict = _stored_above(locked, acked)
+        network_ids = _network_ids(locked)
+
+        samples = [i for i in new_items if isinstance(i, SampleItem)]
+        events = [i for i in new_items if isinstance(i, EventItem)]
+        _store_samples(locked, [_sample_row(locked.pk, network_ids, s) for s in samples], may_conflict=may_conflict)
+        TelemetryEvent.objects.bulk_create(
+            [
+                TelemetryEvent(gateway=locked, seq=e.seq, ts=_parse_ts(e.ts), network_id=network_ids.get(e.network or ""),
+                               type=e.type, subject=e.subject or "", detail=e.detail)
+                for e in events
+            ],
+            ignore_conflicts=True,
+        )
+        gaps = [(first, last) for first, last in batch.gaps if last > acked]
+        TelemetryGap.objects.bulk_create(
+            [TelemetryGap(gateway=locked, first_seq=first, last_seq=last) for first, last in gaps], ignore_conflicts=True
+        )
+        mark = _contiguous_mark(locked, acked, [(i.seq, i.seq) for i in batch.items] + gaps)
+        latest_state_update(locked, network_ids, new_items)
+        update = {"acked_seq": mark, "last_seen": timezone.now()}
+        if software_version:
+            update["software_version"] = software_version[:64]
+        Gateway.objects.filter(pk=locked.pk).update(**update)
+    return IngestResult(acked_seq=mark, stored=len(new_items), duplicates=len(batch.items) - len(new_items))

@@ -1,0 +1,68 @@
+"""Keeping the latest state of networks, meters and chargers current as telemetry arrives."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from gateways.protocol.telemetry import TelemetryEvent as EventItem
+from gateways.protocol.telemetry import TelemetrySample as SampleItem
+
+from fleet.models import Charger, ChargerState, Gateway, Meter, MeterState, NetworkState
+
+
+def _ts(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def latest_state_update(gateway: Gateway, network_ids: dict[str, int], items) -> None:
+    """Apply a batch's newest facts per network: mode and grid, charger setpoints, meter availability."""
+    newest_sample: dict[int, SampleItem] = {}
+    meter_facts: dict[int, tuple[int, bool, str, str]] = {}  # network id -> (seq, available, ts, detail)
+    for item in sorted(items, key=lambda i: i.seq):
+        network_id = network_ids.get(item.network or "")
+        if network_id is None:
+            continue
+        if isinstance(item, SampleItem):
+            newest_sample[network_id] = item
+            if item.grid_current_a is not None:
+                meter_facts[network_id] = (item.seq, True, item.ts, "")
+        elif isinstance(item, EventItem) and item.type in ("meter_lost", "meter_restored"):
+            meter_facts[network_id] = (item.seq, item.type == "meter_restored", item.ts, item.detail)
+
+    for network_id, sample in newest_sample.items():
+        ts = _ts(sample.ts)
+        state, created = NetworkState.objects.get_or_create(network_id=network_id)
+        if created or state.sample_ts is None or state.sample_ts <= ts:
+            state.mode = sample.mode
+            state.grid_current_a = None if sample.grid_current_a is None else list(sample.grid_current_a)
+            state.headroom_a = None if sample.headroom_a is None else list(sample.headroom_a)
+            state.sample_ts = ts
+            state.save()
+        chargers = {str(pk): pk for pk in Charger.objects.filter(network_id=network_id).values_list("pk", flat=True)}
+        for key, charger_sample in sample.chargers.items():
+            charger_id = chargers.get(key)
+            if charger_id is None:
+                continue
+            ChargerState.objects.update_or_create(
+                charger_id=charger_id,
+                defaults={
+                    "available": charger_sample.available,
+                    "setpoint_a": charger_sample.setpoint_a,
+                    "current_a": None if charger_sample.current_a is None else list(charger_sample.current_a),
+                    "reason": charger_sample.reason,
+                    "sample_ts": ts,
+                },
+            )
+
+    for network_id, (_, available, ts_text, detail) in meter_facts.items():
+        meter = Meter.objects.filter(network_id=network_id).first()
+        if meter is None:
+            continue
+        ts = _ts(ts_text)
+        state, _ = MeterState.objects.get_or_create(meter=meter)
+        if available:
+            state.available, state.lost_since, state.detail = True, None, ""
+            state.last_reading_at = max(filter(None, [state.last_reading_at, ts]))
+        elif state.available:
+            state.available, state.lost_since, state.detail = False, ts, detail
+        state.save()

@@ -1,0 +1,123 @@
+"""The sync endpoints a gateway calls: fetch its config, send its telemetry."""
+
+from __future__ import annotations
+
+import json
+
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.parsers import BaseParser
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from gateways.protocol import TelemetryError, parse_batch
+from gateways.protocol.telemetry import MAX_BATCH_ITEMS
+
+from fleet.models import Gateway
+from fleet.services.site_config import config_etag, site_config_build
+from fleet.services.telemetry_ingest import telemetry_ingest
+from fleet.sync.auth import GatewayTokenAuthentication, IsGateway
+
+VERSION_HEADER = "X-FuseGuard-Version"
+
+
+class RawJSONParser(BaseParser):
+    """Hands the view the parsed JSON without DRF's own handling, so errors are reported our way."""
+
+    media_type = "application/json"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        body = stream.read()
+        try:
+            return json.loads(body)
+        except (ValueError, UnicodeDecodeError) as problem:
+            raise TelemetryError("(body)", f"is not valid JSON: {problem}") from None
+
+
+class GatewayView(APIView):
+    """Common settings of the sync endpoints."""
+
+    authentication_classes = [GatewayTokenAuthentication]
+    permission_classes = [IsGateway]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "gateway"
+
+    def gateway(self) -> Gateway:
+        """The calling gateway."""
+        return self.request.auth
+
+
+_config_doc = inline_serializer(
+    "SiteConfig",
+    {
+        "gateway": serializers.DictField(help_text="id and poll_interval_s"),
+        "networks": serializers.ListField(child=serializers.DictField(), help_text="networks with meter and chargers"),
+    },
+)
+
+
+class ConfigView(GatewayView):
+    """The gateway's site config, the same structure as the agent's TOML file, with an ETag."""
+
+    @extend_schema(
+        operation_id="gateway_config",
+        parameters=[OpenApiParameter("If-None-Match", str, OpenApiParameter.HEADER, required=False)],
+        responses={200: _config_doc, 304: OpenApiResponse(description="Unchanged since the ETag given.")},
+        tags=["gateway sync"],
+    )
+    def get(self, request):
+        gateway = self.gateway()
+        config = site_config_build(gateway)
+        etag = config_etag(config)
+        Gateway.objects.filter(pk=gateway.pk).update(
+            last_seen=timezone.now(), config_etag=etag,
+            **({"software_version": request.headers[VERSION_HEADER][:64]} if VERSION_HEADER in request.headers else {}),
+        )
+        if request.headers.get("If-None-Match") == etag:
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
+        return Response(config, headers={"ETag": etag})
+
+
+class TelemetryView(GatewayView):
+    """Accepts a batch of numbered samples and events; answers the highest contiguous seq stored."""
+
+    parser_classes = [RawJSONParser]
+
+    @extend_schema(
+        operation_id="gateway_telemetry",
+        request=inline_serializer(
+            "TelemetryBatch",
+            {
+                "gateway": serializers.CharField(),
+                "items": serializers.ListField(child=serializers.DictField(), max_length=MAX_BATCH_ITEMS),
+                "gaps": serializers.ListField(child=serializers.ListField(child=serializers.IntegerField()), required=False),
+            },
+        ),
+        responses={
+            200: inline_serializer("TelemetryAck", {"acked_seq": serializers.IntegerField()}),
+            400: OpenApiResponse(description="Malformed batch; the message names the field; nothing was stored."),
+            413: OpenApiResponse(description=f"More than {MAX_BATCH_ITEMS} items."),
+        },
+        tags=["gateway sync"],
+    )
+    def post(self, request):
+        gateway = self.gateway()
+        try:
+            data = request.data
+            if isinstance(data, dict) and isinstance(data.get("items"), list) and len(data["items"]) > MAX_BATCH_ITEMS:
+                return Response(
+                    {"detail": f"items: {len(data['items'])} items; at most {MAX_BATCH_ITEMS} per batch"},
+                    status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+                )
+            batch = parse_batch(data)
+        except TelemetryError as problem:
+            return Response({"detail": str(problem), "field": problem.path}, status=status.HTTP_400_BAD_REQUEST)
+        if batch.gateway != gateway.name:
+            return Response(
+                {"detail": f"gateway: {batch.gateway!r} is not this token's gateway ({gateway.name!r})", "field": "gateway"},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        result = telemetry_ingest(gateway, batch, software_version=request.headers.get(VERSION_HEADER, ""))
+        return Response({"acked_seq": result.acked_seq})
