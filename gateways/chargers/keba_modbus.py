@@ -18,9 +18,10 @@ driver uses them, and why:
   failsafe watchdog. evcc rewrites 5018 (failsafe timeout) as its heartbeat; we do the
   same and also rewrite the setpoint, each at most every `heartbeat_interval_s`
   (default 5 s: KEBA asks for at least 5 s between writes, as quoted by OpenEMS).
-- Known deviation: KEBA asks for 0.5 s between reads (as quoted by OpenEMS; we read it
-  as "per register"); `read()` reads six registers once per call, so a 1 s poll interval
-  complies per register but not if the quote means "between any two requests".
+- KEBA asks for 0.5 s between reads (as quoted by OpenEMS). We read it as "per
+  register": `read()` reads six registers once per call, so a 1 s poll interval
+  complies. If it means "between any two requests", set `request_pause_s=0.5` (and a
+  `timeout_s` above 3 s, since a read is six requests).
 """
 
 from __future__ import annotations
@@ -88,15 +89,20 @@ class KebaModbusDriver(ChargerDriver):
         backoff_s: float = 0.5,
         backoff_max_s: float = 10.0,
         failsafe_current_register: int | None = None,
+        request_pause_s: float = 0.0,
     ) -> None:
         if timeout_s <= 0:
             raise ValueError("timeout_s must be positive")
+        if request_pause_s < 0:
+            raise ValueError("request_pause_s must not be negative")
         self.host = host
         self.port = port
         self.unit_id = unit_id
         self.timeout_s = timeout_s
         self.heartbeat_interval_s = heartbeat_interval_s
         self.failsafe_current_register = failsafe_current_register
+        self.request_pause_s = request_pause_s
+        self._last_request_s = -math.inf
         self._backoff_initial_s = backoff_s
         self._backoff_max_s = backoff_max_s
         self._lock = asyncio.Lock()
@@ -290,6 +296,10 @@ class KebaModbusDriver(ChargerDriver):
     async def _call(self, what: str, request: Callable[[AsyncModbusTcpClient], Awaitable[object]]) -> object:
         """Run one request; a hang-up during it fails at once, an exception answer is `KebaModbusException`."""
         modbus = await self._connected()
+        wait_s = self._last_request_s + self.request_pause_s - time.monotonic()
+        if wait_s > 0:
+            await asyncio.sleep(wait_s)
+        self._last_request_s = time.monotonic()
         pending = asyncio.ensure_future(request(modbus))
         lost = asyncio.ensure_future(self._lost.wait())
         try:

@@ -12,6 +12,11 @@ JSON object with "ID" N, any other command for "TCH-OK"/"TCH-ERR". Status messag
 (JSON without "ID") never answer a command; the latest ones are kept per station for
 diagnosis. A malformed datagram fails the command it arrives during with
 `ChargerProtocolError` and never disturbs the socket or other stations.
+
+Limit: UDP answers carry no request id. An acknowledgement that arrives after its
+command timed out could be taken for the acknowledgement of the station's next command;
+reports are safe (matched by their ID), and every changing command is followed by a
+`report 2` read-back, which catches a command that was not applied.
 """
 
 from __future__ import annotations

@@ -46,6 +46,17 @@ async def test_every_read_is_one_32_bit_value_with_function_code_3(
     assert [address for _, address, _ in modbus_station.requests] == [1000, 1004, 1008, 1010, 1012, 1100]
 
 
+@pytest.mark.asyncio
+async def test_requests_can_be_spaced_for_stations_that_need_it(modbus_station: KebaModbusStation) -> None:
+    driver = KebaModbusDriver("127.0.0.1", modbus_station.port, timeout_s=2.0, request_pause_s=0.1)
+    try:
+        started_s = time.monotonic()
+        await driver.read()
+    finally:
+        await driver.close()
+    assert time.monotonic() - started_s >= 5 * 0.1  # six requests, five pauses
+
+
 # -- setpoints ---------------------------------------------------------------------------------
 
 

@@ -122,6 +122,36 @@ async def test_an_unchanged_setpoint_is_resent_only_as_a_heartbeat(
     assert [command.text for command in station_a.received].count("curr 10000") == 2
 
 
+@pytest.mark.asyncio
+async def test_while_paused_the_heartbeat_is_curr_6000_and_the_station_stays_disabled(
+    transport: KebaUdpTransport, station_a: KebaUdpStation
+) -> None:
+    # Repeating `ena 0` would silence the station for 2 s each time; `curr` feeds the
+    # watchdog and leaves `ena 0` in force.
+    driver = KebaUdpDriver(transport, STATION_A_IP, timeout_s=1.0, heartbeat_interval_s=0.2)
+    await driver.start()
+    station_a.model.plug_in(Vehicle())
+    await driver.apply_setpoint(0)
+    await driver.read()
+    await asyncio.sleep(0.2)
+    await driver.apply_setpoint(0)
+    commands = [command.text for command in station_a.received]
+    assert commands.count("ena 0") == 1
+    assert commands[-2:] == ["curr 6000", "report 2"]
+    assert station_a.model.enable_user == 0
+
+
+@pytest.mark.asyncio
+async def test_status_messages_from_the_station_are_kept_apart_from_readings(
+    driver_a: KebaUdpDriver, transport: KebaUdpTransport, station_a: KebaUdpStation
+) -> None:
+    await driver_a.read()  # the station sends status messages to the sender of the last command
+    station_a.model.plug_in(Vehicle())
+    await asyncio.sleep(0.2)
+    assert transport.status(STATION_A_IP)["Plug"] == 7
+    assert (await driver_a.read()).plug is PlugState.PLUGGED
+
+
 # -- failsafe ----------------------------------------------------------------------------------
 
 
