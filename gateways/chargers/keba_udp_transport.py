@@ -27,7 +27,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from gateways.chargers.base import ChargerProtocolError, ChargerRejected, ChargerUnreachable
+from gateways.chargers.base import (
+    ChargerProtocolError,
+    ChargerRejected,
+    ChargerUnreachable,
+)
 from gateways.chargers.keba_udp_protocol import (
     COMMAND_PAUSE_S,
     DISABLE_PAUSE_S,

@@ -13,6 +13,8 @@ from gateways.simulators.keba_modbus_station import KebaModbusStation
 from gateways.simulators.keba_station import KebaStationModel, Vehicle
 from gateways.simulators.keba_udp_station import KebaUdpStation
 
+log = logging.getLogger("gateways.simulators")
+
 
 def parser() -> argparse.ArgumentParser:
     """The command line."""
@@ -43,7 +45,7 @@ async def run(args: argparse.Namespace) -> None:
     else:
         station = KebaModbusStation(args.bind, args.port, model=model)
     await station.start()
-    logging.info("simulated %s station on %s:%s; Ctrl-C to stop", args.kind, args.bind, station.port)
+    log.info("simulated %s station on %s:%s; Ctrl-C to stop", args.kind, args.bind, station.port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -62,6 +64,6 @@ def main(argv: list[str] | None = None) -> int:
     try:
         asyncio.run(run(args))
     except OSError as error:
-        logging.error("cannot listen on %s:%s: %s", args.bind, args.port, error)
+        log.error("cannot listen on %s:%s: %s", args.bind, args.port, error)
         return 3
     return 0

@@ -28,7 +28,12 @@ from pymodbus.server import ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
 from gateways.chargers import keba_modbus_registers as regs
-from gateways.chargers.keba_udp_protocol import CURRENT_MAX_MA, CURRENT_MIN_MA, FAILSAFE_TIMEOUT_MAX_S, FAILSAFE_TIMEOUT_MIN_S
+from gateways.chargers.keba_udp_protocol import (
+    CURRENT_MAX_MA,
+    CURRENT_MIN_MA,
+    FAILSAFE_TIMEOUT_MAX_S,
+    FAILSAFE_TIMEOUT_MIN_S,
+)
 from gateways.simulators.keba_station import KebaStationModel
 
 log = logging.getLogger(__name__)

@@ -114,9 +114,9 @@ class KebaStationModel:
         energy = self.power_mw / 1000 * elapsed_s / 3600 * 10  # 0.1 Wh
         self.session_energy_01wh += energy
         self.total_energy_01wh += energy
-        if self.tmo_fs_s and not self.failsafe_active:
-            if now - self._last_feed_s >= self.tmo_fs_s * self.failsafe_time_scale:
-                self.failsafe_active = True
+        watchdog_s = self.tmo_fs_s * self.failsafe_time_scale
+        if self.tmo_fs_s and not self.failsafe_active and now - self._last_feed_s >= watchdog_s:
+            self.failsafe_active = True
 
     # -- what reports show -------------------------------------------------------------------
 

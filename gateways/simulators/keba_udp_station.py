@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import logging
 import time
@@ -98,7 +99,7 @@ class KebaUdpStation(asyncio.DatagramProtocol):
     def command_gaps_s(self) -> list[float]:
         """Seconds between consecutive commands, as this station received them."""
         times = [command.at_s for command in self.received]
-        return [later - earlier for earlier, later in zip(times, times[1:])]
+        return [later - earlier for earlier, later in itertools.pairwise(times)]
 
     # -- protocol -----------------------------------------------------------------------------
 
@@ -121,7 +122,7 @@ class KebaUdpStation(asyncio.DatagramProtocol):
             return ""
         command, args = words[0], words[1:]
         if command == "i":
-            return f'"Firmware":"P30 v 3.10.57 (simulated)"\n'
+            return '"Firmware":"P30 v 3.10.57 (simulated)"\n'
         if command == "report" and len(args) == 1 and args[0].isdigit():
             return self._report(int(args[0]))
         if command in ("curr", "ena", "failsafe"):

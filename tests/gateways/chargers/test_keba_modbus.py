@@ -18,7 +18,11 @@ from gateways.chargers.base import (
     FailsafeSettings,
     PlugState,
 )
-from gateways.chargers.keba_modbus import KebaModbusDriver, KebaModbusException, KebaModbusTransportError
+from gateways.chargers.keba_modbus import (
+    KebaModbusDriver,
+    KebaModbusException,
+    KebaModbusTransportError,
+)
 from gateways.simulators.keba_modbus_station import KebaModbusStation
 from gateways.simulators.keba_station import Vehicle
 
