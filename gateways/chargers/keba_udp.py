@@ -20,9 +20,10 @@ What this module decides, and why:
   (guide 3.3.1) and repeating it would silence the station for 2 s each time; 6000 mA
   is the lowest legal value, so anything that re-enables the station starts at the
   minimum.
-- Known deviation: `read()` sends `report 2` and `report 3` every call; at the default
-  1 s poll interval that repeats them faster than t_COM_pause (5 s) asks. See the
-  report of this module's author; the choice belongs to the loop's poll interval.
+- Known deviation: `read()` sends `report 2` and `report 3` on every call, so at the
+  loop's default 1 s poll interval they repeat faster than t_COM_pause (5 s) asks.
+  Fresh currents need `report 3`; complying means polling KEBA stations every 5 s or
+  less often, which is the loop's decision, not the driver's.
 """
 
 from __future__ import annotations
