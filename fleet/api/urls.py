@@ -1,7 +1,17 @@
-"""Routes of the operator API (kebab-case plurals)."""
+"""Routes of the operator API (kebab-case plurals); a new endpoint is one `register` line."""
 
 from rest_framework.routers import DefaultRouter
 
+from fleet.api import views
+
 router = DefaultRouter()
+router.register("organizations", views.OrganizationViewSet)
+router.register("sites", views.SiteViewSet)
+router.register("gateways", views.GatewayViewSet)
+router.register("charging-networks", views.ChargingNetworkViewSet)
+router.register("meters", views.MeterViewSet)
+router.register("chargers", views.ChargerViewSet)
+router.register("telemetry", views.TelemetryViewSet, basename="telemetry")
+router.register("events", views.TelemetryEventViewSet)
 
 urlpatterns = router.urls
