@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
 import tomllib
@@ -31,12 +32,46 @@ def load_config_file(path: str):
     return parse_site_config(data)
 
 
+async def initial_config(args, config_sync):
+    """The standalone file, or in managed mode the server's config (the saved one while it is unreachable)."""
+    if args.config:
+        return load_config_file(args.config)
+    fetched, problem = await config_sync.fetch()
+    if fetched is not None:
+        return fetched
+    saved = config_sync.last_good()
+    if saved is not None:
+        logging.getLogger("gateways").warning("using the last good config from %s (%s)", config_sync.path, problem or "")
+        return saved
+    raise ConfigError("--server", f"no config could be fetched ({problem}) and none is saved in {config_sync.path.parent}")
+
+
+async def watch_config(agent, config_sync, interval_s: float) -> None:
+    """Poll the server's config and apply a new one without a restart."""
+    log = logging.getLogger("gateways")
+    while True:
+        await asyncio.sleep(interval_s)
+        config, problem = await config_sync.fetch()
+        if config is not None:
+            log.info("applying a new config from the server")
+            await agent.apply_config(config)
+        elif problem and problem.startswith("rejected"):
+            log.error("server config %s", problem)
+            agent.recorder.event("config_rejected", None, problem)
+
+
 async def run(args) -> int:
     from gateways.agent import Agent
     from gateways.chargers.registry import DriverContext
     from gateways.status import StatusServer
+    from gateways.sync import ConfigSync, ServerLink, TelemetryUpload
 
-    config = load_config_file(args.config)
+    link = config_sync = None
+    if args.server:
+        overrides = {"state_dir": args.state_dir, "keba_udp_bind": args.keba_udp_bind}
+        link = ServerLink(args.server, args.token)
+        config_sync = ConfigSync(link, args.state_dir, overrides)
+    config = await initial_config(args, config_sync)
     context = DriverContext(config.gateway)
     simulations = []
     if args.simulate:
@@ -65,8 +100,14 @@ async def run(args) -> int:
             for simulated in simulations:
                 tasks.create_task(_until(stop, simulated.run()))
             tasks.create_task(agent.run(stop))
+            if link is not None:
+                upload = TelemetryUpload(link, agent.buffer, config.gateway.id)
+                tasks.create_task(_until(stop, upload.run()))
+                tasks.create_task(_until(stop, watch_config(agent, config_sync, args.config_interval_s)))
     finally:
         await agent.close()
+        if link is not None:
+            await link.close()
         if status:
             await status.stop()
         for simulated in simulations:
@@ -88,7 +129,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m gateways", description="FuseGuard gateway agent")
     commands = parser.add_subparsers(dest="command", required=True)
     run_parser = commands.add_parser("run", help="run the regulation loop")
-    run_parser.add_argument("--config", required=True, help="site config (TOML)")
+    source = run_parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--config", help="standalone: the site config (TOML)")
+    source.add_argument("--server", help="managed: the fleet server's base URL")
+    run_parser.add_argument("--token", help="managed: the gateway's token (or FUSEGUARD_GATEWAY_TOKEN)")
+    run_parser.add_argument("--state-dir", default="/var/lib/fuseguard", help="managed: buffer and last good config")
+    run_parser.add_argument("--keba-udp-bind", default="0.0.0.0", help="managed: address for KEBA UDP port 7090")
+    run_parser.add_argument("--config-interval-s", type=float, default=30.0, help="managed: how often to poll the config")
     run_parser.add_argument("--simulate", action="store_true", help="also simulate the site's meter and chargers")
     run_parser.add_argument("--status-port", type=int, help="serve /status and /metrics on this port")
     run_parser.add_argument("--status-host", default="127.0.0.1")
@@ -96,6 +143,11 @@ def main(argv: list[str] | None = None) -> int:
     check_parser.add_argument("--config", required=True)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.command == "run" and args.server:
+        args.token = args.token or os.environ.get("FUSEGUARD_GATEWAY_TOKEN")
+        if not args.token:
+            parser.error("--server needs --token (or FUSEGUARD_GATEWAY_TOKEN)")
+    logging.getLogger("pymodbus").setLevel(logging.CRITICAL)  # its per-retry warnings; we log edges ourselves
     try:
         if args.command == "check":
             config = load_config_file(args.config)

@@ -54,6 +54,7 @@ class Agent:
         self.regulators: dict[str, NetworkRegulator] = {}
         self.cycles = 0
         self.overruns = 0
+        self._lock = asyncio.Lock()  # a config change never lands in the middle of a cycle
         self.started_at = time.time()
 
     async def start(self) -> None:
@@ -76,7 +77,8 @@ class Agent:
 
     async def cycle(self) -> None:
         """One cycle of every network, side by side."""
-        results = await asyncio.gather(*(r.cycle() for r in self.regulators.values()), return_exceptions=True)
+        async with self._lock:
+            results = await asyncio.gather(*(r.cycle() for r in self.regulators.values()), return_exceptions=True)
         for network_id, result in zip(self.regulators, results):
             if isinstance(result, BaseException):
                 log.error("network %s: cycle failed", network_id, exc_info=result)
@@ -103,9 +105,12 @@ class Agent:
 
     async def apply_config(self, config: SiteConfig) -> None:
         """Switch to a new config without a restart; the new regulators re-arm every failsafe."""
-        await self.close_regulators()
-        self.config = config
-        await self.start()
+        async with self._lock:
+            await self.close_regulators()
+            await self.context.close()
+            self.config = config
+            self.context.gateway = config.gateway
+            await self.start()
         self.recorder.event("config_applied", None, f"{len(config.networks)} network(s)")
 
     async def close_regulators(self) -> None:

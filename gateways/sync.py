@@ -1,0 +1,152 @@
+"""Talking to the fleet server: fetch the site config, send the buffered telemetry.
+
+The server is optional for regulation. The last config that validated is kept
+in `state_dir`, so a gateway that restarts while the server is unreachable
+regulates with it; telemetry waits in the on-disk buffer and is sent oldest
+first when the server answers again. A failure is logged when it starts and
+when it ends, not on every retry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+from dataclasses import replace
+from pathlib import Path
+
+import httpx
+
+from gateways.buffer import TelemetryBuffer
+from gateways.protocol import ConfigError, SiteConfig, parse_site_config
+from gateways.protocol.telemetry import MAX_BATCH_ITEMS
+
+log = logging.getLogger(__name__)
+
+AGENT_VERSION = "0.1.0"
+CONFIG_FILE = "site-config.json"
+
+
+class ServerLink:
+    """HTTP to the fleet server with the gateway's token; remembers whether the server was reachable."""
+
+    def __init__(self, base_url: str, token: str, *, timeout_s: float = 10.0, transport: httpx.AsyncBaseTransport | None = None):
+        self.client = httpx.AsyncClient(
+            base_url=base_url.rstrip("/") + "/api/gateway/v1/",
+            headers={"Authorization": f"Bearer {token}", "X-FuseGuard-Version": AGENT_VERSION},
+            timeout=timeout_s,
+            transport=transport,
+        )
+        self.reachable = True
+
+    def note(self, ok: bool, problem: str = "") -> None:
+        """Log the edges of reachability only."""
+        if ok and not self.reachable:
+            log.info("fleet server reachable again")
+        elif not ok and self.reachable:
+            log.warning("fleet server unreachable: %s (regulating on; telemetry is buffered)", problem)
+        self.reachable = ok
+
+    async def close(self) -> None:
+        """Close the HTTP client."""
+        await self.client.aclose()
+
+
+class ConfigSync:
+    """Fetches the config with its ETag; validates it; keeps the last good one on disk."""
+
+    def __init__(self, link: ServerLink, state_dir: Path, local_overrides: dict):
+        self.link = link
+        self.path = Path(state_dir) / CONFIG_FILE
+        self.local_overrides = local_overrides
+        self.etag: str | None = None
+
+    def _parse(self, data: dict) -> SiteConfig:
+        config = parse_site_config(data)
+        return replace(config, gateway=replace(config.gateway, **self.local_overrides))
+
+    def last_good(self) -> SiteConfig | None:
+        """The config saved after the last successful fetch, if any."""
+        try:
+            saved = json.loads(self.path.read_text())
+            config = self._parse(saved["config"])
+        except FileNotFoundError:
+            return None
+        except (ValueError, KeyError, ConfigError) as problem:
+            log.error("ignoring the saved config %s: %s", self.path, problem)
+            return None
+        self.etag = saved.get("etag")
+        return config
+
+    def _save(self, data: dict, etag: str | None) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.path.with_suffix(".tmp")
+        temporary.write_text(json.dumps({"etag": etag, "config": data}))
+        os.replace(temporary, self.path)  # atomic: a power cut leaves the old or the new file, never half of one
+
+    async def fetch(self) -> tuple[SiteConfig | None, str | None]:
+        """A new valid config, or (None, why) when unchanged, unreachable or invalid."""
+        headers = {"If-None-Match": self.etag} if self.etag else {}
+        try:
+            response = await self.link.client.get("config", headers=headers)
+        except httpx.HTTPError as problem:
+            self.link.note(False, f"{type(problem).__name__}: {problem}")
+            return None, "unreachable"
+        self.link.note(response.status_code < 500, f"HTTP {response.status_code}")
+        if response.status_code == 304:
+            return None, None
+        if response.status_code != 200:
+            return None, f"HTTP {response.status_code}: {response.text[:200]}"
+        try:
+            data = response.json()
+            config = self._parse(data)
+        except (ValueError, ConfigError) as problem:
+            return None, f"rejected: {problem}"
+        self.etag = response.headers.get("ETag")
+        self._save(data, self.etag)
+        return config, None
+
+
+class TelemetryUpload:
+    """Sends the buffer in order, in batches, and drops what the server acknowledged."""
+
+    def __init__(self, link: ServerLink, buffer: TelemetryBuffer, gateway_id: str, batch_items: int = MAX_BATCH_ITEMS):
+        self.link = link
+        self.buffer = buffer
+        self.gateway_id = gateway_id
+        self.batch_items = batch_items
+        self.sent = 0
+
+    async def send_once(self) -> int:
+        """Send one batch; returns how many items the server newly acknowledged (0 on failure or nothing to send)."""
+        batch = self.buffer.pending(self.batch_items)
+        if not batch.items:
+            return 0
+        body = {"gateway": self.gateway_id, "items": batch.items, "gaps": [list(gap) for gap in batch.gaps]}
+        try:
+            response = await self.link.client.post("telemetry", json=body)
+        except httpx.HTTPError as problem:
+            self.link.note(False, f"{type(problem).__name__}: {problem}")
+            return 0
+        self.link.note(response.status_code < 500, f"HTTP {response.status_code}")
+        if response.status_code == 413:
+            self.batch_items = max(1, self.batch_items // 2)
+            return 0
+        if response.status_code != 200:
+            log.error("telemetry batch refused (HTTP %s): %s", response.status_code, response.text[:300])
+            return 0
+        acked = int(response.json()["acked_seq"])
+        removed = self.buffer.acknowledge(acked)
+        self.sent += removed
+        return removed
+
+    async def run(self, interval_s: float = 2.0, max_backoff_s: float = 60.0) -> None:
+        """Send until cancelled: at once while there is a backlog, with growing pauses while the server fails."""
+        pause_s = interval_s
+        while True:
+            sent = await self.send_once()
+            if sent and len(self.buffer) > 0:
+                continue  # catching up after an outage
+            pause_s = interval_s if self.link.reachable else min(max_backoff_s, pause_s * 2)
+            await asyncio.sleep(pause_s)
