@@ -19,7 +19,6 @@ from collections.abc import Sequence
 from itertools import permutations
 
 from . import reasons as why
-from .errors import ScenarioError
 from .filling import admit, first_blocking, take, top_up, water_fill
 from .model import MODE_FALLBACK, MODE_NORMAL, Allocation, ChargerState, GridMeasurement, NetworkLimits, check_unique_ids
 from .phases import drawn_grid_phases, house_current_a
@@ -125,7 +124,9 @@ def allocate(limits: NetworkLimits, grid: GridMeasurement | None, chargers: Sequ
                 continue
         low, high = units_up(charger.min_current_a, step), units_down(charger.max_current_a, step)
         if high < low:
-            raise ScenarioError(f"chargers[{index}].max_current_a", f"no multiple of current_step_a ({step:g} A) lies between min_current_a and max_current_a")
+            # Rounding the minimum up would exceed the maximum: no safe setpoint exists.
+            reasons[charger.id] = why.NO_VALID_SETPOINT
+            continue
         charger_terms = [(p, 1) for p in phases]
         if charger.sub_circuit is not None:
             base = circuit_base[charger.sub_circuit]
@@ -162,14 +163,18 @@ def allocate(limits: NetworkLimits, grid: GridMeasurement | None, chargers: Sequ
         refused_all.extend(refused)
         start = end
 
-    if pairs and refused_all:
-        # With an unbalance limit, load added later can make room for a
-        # charger that did not fit before; give it its chance.
-        late, refused_all = admit(refused_all, mins, terms, slack)
-        for i in late:
-            units[i] = mins[i]
-        if late:
+    if pairs:
+        # With an unbalance limit, load added later (a lower class on the
+        # low phase) can make room for a charger that was stopped or refused
+        # before; give each its chance, in priority order.
+        while True:
+            before = sum(units)
+            late, refused_all = admit(refused_all, mins, terms, slack)
+            for i in late:
+                units[i] = mins[i]
             top_up([i for i in order if units[i]], maxs, terms, slack, units, recheck_all=True)
+            if sum(units) == before:
+                break
 
     refused_set = set(refused_all)
     for i in order:

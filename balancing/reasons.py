@@ -19,6 +19,7 @@ PRIORITY = "priority"
 WAITING_TURN = "waiting_turn"
 PACED_INCREASE = "paced_increase"
 RESUME_PENDING = "resume_pending"
+NO_VALID_SETPOINT = "no_valid_setpoint"
 
 _PHASE_LIMIT_PREFIX = "limited_by_phase_"
 _HOUSE_OVER_PREFIX = "house_over_limit_"
@@ -34,6 +35,7 @@ _TEXTS: dict[str, str] = {
     PRIORITY: "Paused: chargers with a higher priority use the available capacity.",
     WAITING_TURN: "Paused: waiting its turn, chargers of the same priority take turns.",
     PACED_INCREASE: "Increasing step by step so that a short dip in house load causes no overshoot.",
+    NO_VALID_SETPOINT: "Paused: no multiple of the setpoint step lies between the charger's minimum and maximum current.",
     RESUME_PENDING: "Paused a little longer before resuming, so that the contactor does not switch too often.",
 }
 
