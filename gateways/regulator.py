@@ -106,7 +106,7 @@ class NetworkRegulator:
     # --- the cycle ---------------------------------------------------------------
 
     async def cycle(self) -> CycleResult:
-        """Read everything, allocate, command, arm pending failsafes, record one sample."""
+        """Read everything, allocate, arm pending failsafes, command, record one sample."""
         now_s = self.clock()
         meter_outcome, *charger_outcomes = await asyncio.gather(
             self._bounded(self.meter.read()),
@@ -122,8 +122,8 @@ class NetworkRegulator:
         states = [self._state(slot) for slot in self.slots.values() if slot.available]
         allocation = self.controller.step(limits, grid_measurement, states, now_s)
         allocation = self._with_unreachable(allocation)
+        await self._arm_failsafes(now_s)  # the safety net first: at start, before any setpoint goes out
         failed = await self._command(allocation)
-        await self._arm_failsafes(now_s)
 
         result = CycleResult(allocation, grid, tuple(s.config.id for s in self.slots.values() if not s.available), failed)
         self.recorder.sample(self.network.id, allocation, grid, self.slots)

@@ -20,6 +20,11 @@ What this module decides, and why:
   (guide 3.3.1) and repeating it would silence the station for 2 s each time; 6000 mA
   is the lowest legal value, so anything that re-enables the station starts at the
   minimum.
+- During the 2 s pause after `ena 0` the station must not be spoken to. `read()` then
+  answers without I/O: paused, no current, no setpoint. Reporting no current is the
+  safe side: whatever the vehicle still draws while the contactor opens stays in the
+  house load the loop computes. `apply_setpoint` with a current > 0 is deferred to the
+  first cycle after the pause (the station stays off meanwhile, drawing less, not more).
 - Known deviation: `read()` sends `report 2` and `report 3` on every call, so at the
   loop's default 1 s poll interval they repeat faster than t_COM_pause (5 s) asks.
   Fresh currents need `report 3`; complying means polling KEBA stations every 5 s or
@@ -38,6 +43,8 @@ from typing import TypeVar
 
 from gateways.chargers.base import (
     ChargerDriver,
+    ChargingState,
+    PlugState,
     ChargerProtocolError,
     ChargerReading,
     ChargerRejected,
@@ -131,6 +138,8 @@ class KebaUdpDriver(ChargerDriver):
         self._last_report2: Report2 | None = None
         self._last_feed_s = -math.inf
         self._expect_disabled = False
+        self._quiet_until_s = -math.inf
+        self._last_plug: int | None = None
         self._reachable: bool | None = None
 
     # -- ChargerDriver ---------------------------------------------------------------
@@ -141,14 +150,27 @@ class KebaUdpDriver(ChargerDriver):
         self.transport.register(self.host)
 
     async def read(self) -> ChargerReading:
-        """State and phase currents from a fresh `report 2` and `report 3`."""
+        """State and phase currents from a fresh `report 2` and `report 3` (none during the pause after `ena 0`)."""
+        if self._quiet():
+            return self._paused_reading()
         return await self._bounded(self._read)
+
+    def _quiet(self) -> bool:
+        return time.monotonic() < self._quiet_until_s
+
+    def _paused_reading(self) -> ChargerReading:
+        plug = plug_state(self._last_plug) if self._last_plug is not None else PlugState.PLUGGED
+        return ChargerReading(
+            plug=plug, state=ChargingState.WAITING, enabled=False, current_a=(0.0, 0.0, 0.0), setpoint_a=0.0
+        )
 
     async def apply_setpoint(self, current_a: float) -> None:
         """0 -> `ena 0`; >0 -> `ena 1` if disabled, `curr <mA>`; checked in `report 2`."""
         if math.isnan(current_a) or current_a < 0:
             raise ValueError(f"setpoint must be >= 0 A, got {current_a}")
         milliamps = 0 if current_a == 0 else current_ma(current_a)
+        if self._quiet():
+            return  # 0: already off; > 0: sent in the first cycle after the pause, see module docstring
         await self._bounded(lambda: self._apply(milliamps))
 
     async def arm_failsafe(self, settings: FailsafeSettings) -> FailsafeSettings:
@@ -190,6 +212,7 @@ class KebaUdpDriver(ChargerDriver):
             if report2.enable_user != 0:
                 await self._command(ena_command(False))
                 self._expect_disabled = True  # checked in the next report 2, see module docstring
+                self._quiet_until_s = time.monotonic() + self.transport.disable_pause_s
             elif heartbeat_due:
                 await self._command(curr_command(CURRENT_MIN_MA))
                 self._verify(await self._report2(), enable_user=0)
@@ -243,6 +266,7 @@ class KebaUdpDriver(ChargerDriver):
     async def _report2(self) -> Report2:
         report2 = Report2.parse(await self._report(2), time.monotonic())
         self._last_report2 = report2
+        self._last_plug = report2.plug
         if self._expect_disabled:
             self._expect_disabled = False
             if report2.enable_user != 0:

@@ -81,6 +81,7 @@ async def test_a_station_that_acknowledges_but_does_not_apply_is_rejected(
 async def test_pause_disables_the_station_and_resume_enables_it(driver_a: KebaUdpDriver, station_a: KebaUdpStation) -> None:
     station_a.model.plug_in(Vehicle(max_current_a=16, phases=3))
     await driver_a.apply_setpoint(0)
+    await asyncio.sleep(TEST_DISABLE_PAUSE_S)
     paused = await driver_a.read()  # also the read-back of `ena 0`, after the quiet time
     assert (paused.enabled, paused.state, paused.current_a) == (False, ChargingState.WAITING, (0.0, 0.0, 0.0))
     await driver_a.apply_setpoint(12.0)
@@ -96,13 +97,34 @@ async def test_a_station_still_enabled_after_ena_0_is_rejected_on_the_next_read(
 ) -> None:
     station_a.ignore_commands = True
     await driver_a.apply_setpoint(0)
+    await asyncio.sleep(TEST_DISABLE_PAUSE_S)
     with pytest.raises(ChargerRejected, match="still enabled"):
         await driver_a.read()
 
 
 @pytest.mark.asyncio
+async def test_during_the_quiet_time_reads_answer_paused_and_a_resume_waits(
+    driver_a: KebaUdpDriver, station_a: KebaUdpStation
+) -> None:
+    # The loop runs every cycle; the station must not hear from us for 2 s after `ena 0`.
+    station_a.model.plug_in(Vehicle(max_current_a=16, phases=3))
+    await driver_a.apply_setpoint(0)
+    heard = len(station_a.received)
+    paused = await driver_a.read()
+    await driver_a.apply_setpoint(10.0)
+    assert len(station_a.received) == heard  # nothing sent
+    # no current reported: what the vehicle still draws stays in the house load, the safe side
+    assert (paused.enabled, paused.current_a, paused.setpoint_a) == (False, (0.0, 0.0, 0.0), 0.0)
+    await asyncio.sleep(TEST_DISABLE_PAUSE_S)
+    await driver_a.apply_setpoint(10.0)
+    assert station_a.model.max_curr_ma == 10_000
+
+
+@pytest.mark.asyncio
 async def test_nothing_is_sent_for_the_quiet_time_after_ena_0(driver_a: KebaUdpDriver, station_a: KebaUdpStation) -> None:
     await driver_a.apply_setpoint(0)
+    await driver_a.read()
+    await asyncio.sleep(TEST_DISABLE_PAUSE_S)
     await driver_a.read()
     times = {command.text: command.at_s for command in station_a.received}
     next_command_s = min(command.at_s for command in station_a.received if command.at_s > times["ena 0"])
@@ -132,6 +154,7 @@ async def test_while_paused_the_heartbeat_is_curr_6000_and_the_station_stays_dis
     await driver.start()
     station_a.model.plug_in(Vehicle())
     await driver.apply_setpoint(0)
+    await asyncio.sleep(TEST_DISABLE_PAUSE_S)
     await driver.read()
     await asyncio.sleep(0.2)
     await driver.apply_setpoint(0)
