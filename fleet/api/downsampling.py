@@ -10,7 +10,18 @@ ids) as an object key on SQLite.
 """
 
 from django.db import NotSupportedError
-from django.db.models import Avg, BigIntegerField, Case, Count, F, FloatField, Func, QuerySet, Value, When
+from django.db.models import (
+    Avg,
+    BigIntegerField,
+    Case,
+    Count,
+    F,
+    FloatField,
+    Func,
+    QuerySet,
+    Value,
+    When,
+)
 
 from fleet.models import NetworkMode
 

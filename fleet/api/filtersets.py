@@ -8,8 +8,18 @@ would confirm the id is real.
 
 import django_filters
 
+from fleet.api.fields import UtcDateTimeFilter
 from fleet.api.scoping import visible_to_request
-from fleet.models import Charger, ChargingNetwork, EventType, Gateway, Meter, Organization, Site, TelemetryEvent
+from fleet.models import (
+    Charger,
+    ChargingNetwork,
+    EventType,
+    Gateway,
+    Meter,
+    Organization,
+    Site,
+    TelemetryEvent,
+)
 from fleet.validators import PHASE_ROTATION_CHOICES, meter_model_keys
 from gateways.protocol import CHARGER_DRIVERS
 
@@ -84,10 +94,10 @@ class TelemetryEventFilterSet(django_filters.FilterSet):
     gateway = related(Gateway, "gateway", "Only events of this gateway.")
     type = django_filters.MultipleChoiceFilter(choices=EventType.choices, help_text="Event type; repeat for several.")
     # `from` is a Python keyword, so the filter is declared through the class namespace.
-    vars()["from"] = django_filters.IsoDateTimeFilter(
+    vars()["from"] = UtcDateTimeFilter(
         field_name="ts", lookup_expr="gte", help_text="Events at or after this time (ISO 8601)."
     )
-    to = django_filters.IsoDateTimeFilter(field_name="ts", lookup_expr="lt", help_text="Events before this time (ISO 8601).")
+    to = UtcDateTimeFilter(field_name="ts", lookup_expr="lt", help_text="Events before this time (ISO 8601).")
 
     class Meta:
         model = TelemetryEvent

@@ -18,8 +18,17 @@ from rest_framework import serializers
 from rest_framework.settings import api_settings
 
 from fleet.api.downsampling import MAX_BUCKETS, bucket_count
+from fleet.api.fields import UtcDateTimeField
 from fleet.api.scoping import is_tenant_owned, scope_for_request
-from fleet.models import Charger, ChargingNetwork, Gateway, Meter, Organization, Site, TelemetryEvent
+from fleet.models import (
+    Charger,
+    ChargingNetwork,
+    Gateway,
+    Meter,
+    Organization,
+    Site,
+    TelemetryEvent,
+)
 from fleet.validators import meter_model_keys
 from gateways.protocol import CHARGER_DRIVERS
 
@@ -44,9 +53,9 @@ class TenantScopedRelationsMixin:
         request = self.context.get("request")
         for field in fields.values():
             relation = field.child_relation if isinstance(field, serializers.ManyRelatedField) else field
-            if isinstance(relation, serializers.RelatedField) and relation.queryset is not None:
-                if is_tenant_owned(relation.queryset.model):
-                    relation.queryset = scope_for_request(relation.queryset, request, editing=self.relations_for_editing)
+            scoped = isinstance(relation, serializers.RelatedField) and relation.queryset is not None
+            if scoped and is_tenant_owned(relation.queryset.model):
+                relation.queryset = scope_for_request(relation.queryset, request, editing=self.relations_for_editing)
         return fields
 
 
@@ -206,10 +215,10 @@ class TelemetryQuerySerializer(TenantScopedRelationsMixin, serializers.Serialize
         help_text="Only this charger's network, and add the charger's mean current and setpoint to every bucket.",
     )
     # `from` is a Python keyword, so the field is declared through the class namespace.
-    vars()["from"] = serializers.DateTimeField(
+    vars()["from"] = UtcDateTimeField(
         required=False, help_text="Start of the range, inclusive (ISO 8601). Default: 24 hours before `to`."
     )
-    to = serializers.DateTimeField(required=False, help_text="End of the range, exclusive (ISO 8601). Default: now.")
+    to = UtcDateTimeField(required=False, help_text="End of the range, exclusive (ISO 8601). Default: now.")
     resolution_s = serializers.IntegerField(
         min_value=1,
         max_value=86_400,
@@ -220,7 +229,11 @@ class TelemetryQuerySerializer(TenantScopedRelationsMixin, serializers.Serialize
     def validate(self, attrs):
         attrs = super().validate(attrs)
         to = attrs.setdefault("to", timezone.now())
-        start = attrs.setdefault("from", to - DEFAULT_TELEMETRY_RANGE)
+        if "from" not in attrs:
+            if to - datetime.min.replace(tzinfo=UTC) < DEFAULT_TELEMETRY_RANGE:
+                raise serializers.ValidationError({"to": "Too early for the default range; give `from` as well."})
+            attrs["from"] = to - DEFAULT_TELEMETRY_RANGE
+        start = attrs["from"]
         if start >= to:
             raise serializers.ValidationError({"to": "`to` must be later than `from`."})
         resolution_s = attrs["resolution_s"]

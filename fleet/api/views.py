@@ -11,7 +11,16 @@ from fleet.api import filtersets, serializers
 from fleet.api.downsampling import downsample_samples
 from fleet.api.permissions import TenantRolePermission
 from fleet.api.scoping import scope_for_request
-from fleet.models import Charger, ChargingNetwork, Gateway, Meter, Organization, Site, TelemetryEvent, TelemetrySample
+from fleet.models import (
+    Charger,
+    ChargingNetwork,
+    Gateway,
+    Meter,
+    Organization,
+    Site,
+    TelemetryEvent,
+    TelemetrySample,
+)
 from fleet.services.gateway_tokens import gateway_issue_token, gateway_revoke_token
 
 
