@@ -25,7 +25,15 @@ def scope_for_request(queryset: QuerySet, request, *, editing: bool = False) -> 
         return queryset.none()
     if user.is_superuser:
         return queryset
-    return scope_to_organizations(queryset, user_organization_ids(user, EDITING_ROLES if editing else None))
+    return scope_to_organizations(queryset, _organization_ids(request, editing))
+
+
+def _organization_ids(request, editing: bool) -> set[int]:
+    """The user's organisations, looked up once per request (a list view asks for every filter's choices)."""
+    cache = request.__dict__.setdefault("_fuseguard_organization_ids", {})
+    if editing not in cache:
+        cache[editing] = user_organization_ids(request.user, EDITING_ROLES if editing else None)
+    return cache[editing]
 
 
 def visible_to_request(model):

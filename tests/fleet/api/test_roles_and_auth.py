@@ -88,3 +88,24 @@ def test_a_browser_session_reads_and_writes_with_its_csrf_token(tenants):
     csrf = browser.get("/api/docs/").cookies["csrftoken"].value
     assert browser.post("/api/v1/sites/", payload, format="json", HTTP_X_CSRFTOKEN=csrf).status_code == 201
     assert Site.objects.filter(name="from-browser").count() == 1
+
+
+@pytest.mark.parametrize(
+    "path, offered",
+    [
+        ("sites", lambda t: t.organization),
+        ("gateways", lambda t: t.site),
+        ("charging-networks", lambda t: t.site),
+        ("meters", lambda t: t.network),
+        ("chargers", lambda t: t.network),
+    ],
+)
+def test_the_browsable_api_offers_only_the_users_objects_in_its_forms(tenants, path, offered):
+    browser = APIClient()
+    browser.force_login(tenants[0].operator)
+    page = browser.get(f"/api/v1/{path}/", HTTP_ACCEPT="text/html")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert f'<option value="{offered(tenants[0]).pk}"' in html
+    assert str(offered(tenants[1])) not in html
+    assert "bravo" not in html

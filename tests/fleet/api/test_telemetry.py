@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -174,7 +175,7 @@ def test_downsampling_gives_the_same_buckets_on_sqlite(tmp_path):
     env.update(FUSEGUARD_VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="fleet.settings")
     done = subprocess.run(
         [sys.executable, "-c", SQLITE_SCRIPT], env=env, capture_output=True, text=True, timeout=120, check=True,
-        cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))),
+        cwd=Path(__file__).resolve().parents[3],
     )
     first, second = json.loads(done.stdout.strip().splitlines()[-1])
     assert (first["bucket_epoch_s"], first["sample_count"], first["fallback_share"]) == (int(T0.timestamp()), 2, 0.5)
