@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from fleet.api import filtersets, serializers
 from fleet.api.downsampling import downsample_samples
 from fleet.api.permissions import TenantRolePermission
+from fleet.api.schema import ResourceTaggedSchema
 from fleet.api.scoping import scope_for_request
 from fleet.models import (
     Charger,
@@ -33,6 +34,7 @@ class TenantScopedViewSetMixin:
     """
 
     permission_classes = [IsAuthenticated, TenantRolePermission]
+    schema = ResourceTaggedSchema()
 
     def get_queryset(self):
         return scope_for_request(super().get_queryset(), self.request)
