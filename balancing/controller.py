@@ -85,8 +85,11 @@ class Controller:
         chargers = tuple(chargers)
         check_unique_ids(chargers, limits)
         self._remember(chargers)
-        # A charger's reading counts as its own only up to what we last allowed it.
-        effective = tuple(c if c.setpoint_a is not None else replace(c, setpoint_a=self._tracks[c.id].setpoint_a) for c in chargers)
+        # An active charger's reading counts as its own only up to what we last
+        # allowed it (an inactive one's not at all, as in allocate).
+        effective = tuple(
+            replace(c, setpoint_a=self._tracks[c.id].setpoint_a) if c.active and c.setpoint_a is None else c for c in chargers
+        )
         safe = self._allocate_with_turns(limits, grid, effective, now_s)
         self.last_safe = safe
 
@@ -154,7 +157,8 @@ class Controller:
             offered_long_enough = now_s - offered_since_s >= self.settings.resume_delay_s
             if not (paused_long_enough and offered_long_enough):
                 return 0.0, why.RESUME_PENDING
-            new_a = min(target_a, minimum_a)
+            # Resuming is an increase from zero: paced, it starts at the minimum.
+            new_a = target_a if self.settings.increase_step_a is None else min(target_a, minimum_a)
             return new_a, (why.PACED_INCREASE if new_a < target_a else None)
         if target_a <= previous_a:
             return target_a, None
