@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from . import reasons as why
-from .engine import allocate, is_fallback, units_down, units_up
+from .constraints import units_down, units_up
+from .engine import allocate, is_fallback
 from .errors import ScenarioError
 from .model import Allocation, ChargerState, GridMeasurement, NetworkLimits, check_unique_ids
 from .phases import DRAWING_THRESHOLD_A, drawn_grid_phases
@@ -42,7 +43,9 @@ class ControllerSettings:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
                 raise ScenarioError(name, f"must be a finite number of seconds >= 0, not {value!r}")
         step = self.increase_step_a
-        if step is not None and (isinstance(step, bool) or not isinstance(step, (int, float)) or not math.isfinite(step) or step <= 0):
+        if step is not None and (
+            isinstance(step, bool) or not isinstance(step, (int, float)) or not math.isfinite(step) or step <= 0
+        ):
             raise ScenarioError("increase_step_a", f"must be a finite number > 0 or None, not {step!r}")
         if self.turn_period_s <= 0:
             raise ScenarioError("turn_period_s", "must be greater than 0")
@@ -75,7 +78,9 @@ class Controller:
         """Active charger ids in the order they are served within a priority class."""
         return tuple(self._queue)
 
-    def step(self, limits: NetworkLimits, grid: GridMeasurement | None, chargers: Sequence[ChargerState], now_s: float) -> Allocation:
+    def step(
+        self, limits: NetworkLimits, grid: GridMeasurement | None, chargers: Sequence[ChargerState], now_s: float
+    ) -> Allocation:
         """One regulation cycle at monotonic time ``now_s``."""
         if isinstance(now_s, bool) or not isinstance(now_s, (int, float)) or not math.isfinite(now_s):
             raise ScenarioError("now_s", f"must be a finite number, not {now_s!r}")
@@ -108,7 +113,9 @@ class Controller:
             self._keep_balance(limits, effective, setpoints, reasons)
         for charger in effective:
             self._record(self._tracks[charger.id], setpoints[charger.id], safe.setpoints_a[charger.id], now_s)
-        return Allocation(safe.mode, setpoints, reasons, self._headroom(limits, grid, safe, effective, setpoints), safe.house_current_a)
+        return Allocation(
+            safe.mode, setpoints, reasons, self._headroom(limits, grid, safe, effective, setpoints), safe.house_current_a
+        )
 
     def _remember(self, chargers: tuple[ChargerState, ...]) -> None:
         """Forget chargers that left, start tracking new ones, keep the queue to the active ones."""
@@ -124,7 +131,9 @@ class Controller:
         queue.extend(charger.id for charger in chargers if charger.active and charger.id not in queued)
         self._queue = queue
 
-    def _allocate_with_turns(self, limits: NetworkLimits, grid: GridMeasurement | None, chargers: tuple[ChargerState, ...], now_s: float) -> Allocation:
+    def _allocate_with_turns(
+        self, limits: NetworkLimits, grid: GridMeasurement | None, chargers: tuple[ChargerState, ...], now_s: float
+    ) -> Allocation:
         """Allocate in queue order; once a turn period of waiting has passed, rotate the queue."""
         safe = allocate(limits, grid, chargers, turn_order=self._queue)
         waiting = [charger_id for charger_id, code in safe.reasons.items() if code == why.WAITING_TURN]
@@ -139,7 +148,11 @@ class Controller:
         self._contention_since_s = now_s
         by_id = {charger.id: charger for charger in chargers}
         classes = {by_id[charger_id].priority for charger_id in waiting}
-        movers = [charger_id for charger_id in self._queue if by_id[charger_id].priority in classes and self._tracks[charger_id].setpoint_a > 0]
+        movers = [
+            charger_id
+            for charger_id in self._queue
+            if by_id[charger_id].priority in classes and self._tracks[charger_id].setpoint_a > 0
+        ]
         if not movers:
             return safe
         moving = set(movers)
@@ -172,7 +185,9 @@ class Controller:
         new_a = min(target_a, max(allowed_a, minimum_a))
         return new_a, (why.PACED_INCREASE if new_a < target_a else None)
 
-    def _keep_balance(self, limits: NetworkLimits, chargers: tuple[ChargerState, ...], setpoints: dict[str, float], reasons: dict[str, str]) -> None:
+    def _keep_balance(
+        self, limits: NetworkLimits, chargers: tuple[ChargerState, ...], setpoints: dict[str, float], reasons: dict[str, str]
+    ) -> None:
         """Lower chargers until the unbalance limit holds again.
 
         Holding one charger below its safe value can unbalance the phases the
@@ -192,7 +207,11 @@ class Controller:
             excess_a = load_a[high] - load_a[low] - limits.max_unbalance_a
             if excess_a <= 1e-9:
                 return
-            culprits = [charger_id for charger_id in setpoints if setpoints[charger_id] > 0 and high in drawn[charger_id] and low not in drawn[charger_id]]
+            culprits = [
+                charger_id
+                for charger_id in setpoints
+                if setpoints[charger_id] > 0 and high in drawn[charger_id] and low not in drawn[charger_id]
+            ]
             culprit = max(culprits, key=setpoints.__getitem__)
             lowered_a = round(units_down(setpoints[culprit] - excess_a, step_a) * step_a, 6)
             setpoints[culprit] = lowered_a if lowered_a >= minimum[culprit] else 0.0
@@ -212,14 +231,23 @@ class Controller:
         track.setpoint_a = new_a
 
     @staticmethod
-    def _headroom(limits: NetworkLimits, grid: GridMeasurement | None, safe: Allocation, chargers: tuple[ChargerState, ...], setpoints: dict[str, float]):
+    def _headroom(
+        limits: NetworkLimits,
+        grid: GridMeasurement | None,
+        safe: Allocation,
+        chargers: tuple[ChargerState, ...],
+        setpoints: dict[str, float],
+    ):
         if is_fallback(limits, grid) or safe.house_current_a is None:
             return None
         load_a = [0.0, 0.0, 0.0]
         for charger in chargers:
             for p in drawn_grid_phases(charger):
                 load_a[p] += setpoints[charger.id]
-        return tuple(round(limit - house - load, 6) for limit, house, load in zip(limits.max_current_per_phase_a, safe.house_current_a, load_a))
+        return tuple(
+            round(limit - house - load, 6)
+            for limit, house, load in zip(limits.max_current_per_phase_a, safe.house_current_a, load_a, strict=True)
+        )
 
 
 def _first_sight_setpoint_a(charger: ChargerState) -> float:

@@ -14,28 +14,13 @@ Order of work, which is also the order of precedence:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from itertools import permutations
 
 from . import reasons as why
-from .filling import admit, first_blocking, take, top_up, water_fill
+from .constraints import build_constraints, units_down, units_up
+from .filling import admit, first_blocking, top_up, water_fill
 from .model import MODE_FALLBACK, MODE_NORMAL, Allocation, ChargerState, GridMeasurement, NetworkLimits, check_unique_ids
 from .phases import drawn_grid_phases, house_current_a
-
-# Relative tolerance when turning amps into whole steps: 21.7 A / 0.1 A is
-# 216.99999999999997 in binary floating point and must still be 217 steps.
-_STEP_EPSILON = 1e-9
-
-
-def units_down(amount: float, step: float) -> int:
-    """Whole steps that fit in ``amount`` (a limit or a maximum: round towards less current)."""
-    return math.floor(amount / step + _STEP_EPSILON)
-
-
-def units_up(amount: float, step: float) -> int:
-    """Whole steps needed to reach at least ``amount`` (a minimum the vehicle must get)."""
-    return math.ceil(amount / step - _STEP_EPSILON)
 
 
 def is_fallback(limits: NetworkLimits, grid: GridMeasurement | None) -> bool:
@@ -47,7 +32,9 @@ def _amps(units: int, step: float) -> float:
     return round(units * step, 6)
 
 
-def allocate(limits: NetworkLimits, grid: GridMeasurement | None, chargers: Sequence[ChargerState], *, turn_order: Sequence[str] = ()) -> Allocation:
+def allocate(
+    limits: NetworkLimits, grid: GridMeasurement | None, chargers: Sequence[ChargerState], *, turn_order: Sequence[str] = ()
+) -> Allocation:
     """Setpoints for every charger that keep the house connection within its limits.
 
     ``turn_order`` lists charger ids to serve first within their priority
@@ -76,35 +63,10 @@ def allocate(limits: NetworkLimits, grid: GridMeasurement | None, chargers: Sequ
     else:
         assert grid is not None
         house = house_current_a(grid, chargers)
-        room_a = tuple(limit - load for limit, load in zip(limits.max_current_per_phase_a, house))
+        room_a = tuple(limit - load for limit, load in zip(limits.max_current_per_phase_a, house, strict=True))
 
-    # Constraint layout: grid phases, sub-circuit phases, unbalance pairs, power.
-    codes: list[str] = [why.limited_by_phase(p) for p in range(3)]
-    slack: list[int] = [units_down(room_a[p], step) for p in range(3)]
-    circuit_base: dict[str, int] = {}
-    for circuit in limits.sub_circuits:
-        circuit_base[circuit.id] = len(slack)
-        for p in range(3):
-            codes.append(why.sub_circuit(circuit.id))
-            slack.append(units_down(circuit.max_current_per_phase_a[p], step))
-    pairs: list[tuple[int, int, int]] = []
-    if limits.max_unbalance_a is not None:
-        for high, low in permutations(range(3), 2):
-            pairs.append((high, low, len(slack)))
-            codes.append(why.UNBALANCE_LIMIT)
-            slack.append(units_down(limits.max_unbalance_a, step))
-    power_cap_w = limits.max_power_w
-    power_code = why.NETWORK_POWER
-    if fallback:
-        assert limits.fallback_power_w is not None
-        if power_cap_w is None or limits.fallback_power_w < power_cap_w:
-            power_cap_w = limits.fallback_power_w
-            power_code = why.FALLBACK
-    power_r: int | None = None
-    if power_cap_w is not None:
-        power_r = len(slack)
-        codes.append(power_code)
-        slack.append(units_down(power_cap_w / limits.nominal_voltage_v, step))
+    constraints = build_constraints(limits, room_a, fallback)
+    codes, slack = constraints.codes, constraints.slack
 
     # Per charger: the grid phases it loads and its terms in the constraints.
     rank = {charger_id: position for position, charger_id in enumerate(turn_order)}
@@ -127,16 +89,7 @@ def allocate(limits: NetworkLimits, grid: GridMeasurement | None, chargers: Sequ
             # Rounding the minimum up would exceed the maximum: no safe setpoint exists.
             reasons[charger.id] = why.NO_VALID_SETPOINT
             continue
-        charger_terms = [(p, 1) for p in phases]
-        if charger.sub_circuit is not None:
-            base = circuit_base[charger.sub_circuit]
-            charger_terms.extend((base + p, 1) for p in phases)
-        for high_p, low_p, r in pairs:
-            coefficient = (high_p in phases) - (low_p in phases)
-            if coefficient:
-                charger_terms.append((r, coefficient))
-        if power_r is not None:
-            charger_terms.append((power_r, len(phases)))
+        charger_terms = constraints.terms(phases, charger.sub_circuit)
         ids.append(charger.id)
         drawn.append(phases)
         mins.append(low)
@@ -151,7 +104,9 @@ def allocate(limits: NetworkLimits, grid: GridMeasurement | None, chargers: Sequ
     slack_before_class: dict[int, list[int]] = {}
     refused_all: list[int] = []
     start = 0
+    class_count = 0
     while start < len(order):
+        class_count += 1
         end = start
         while end < len(order) and priorities[order[end]] == priorities[order[start]]:
             end += 1
@@ -159,22 +114,24 @@ def allocate(limits: NetworkLimits, grid: GridMeasurement | None, chargers: Sequ
         slack_before_class[priorities[order[start]]] = list(slack)
         admitted, refused = admit(members, mins, terms, slack)
         water_fill(admitted, mins, maxs, terms, slack, units)
-        top_up(admitted, maxs, terms, slack, units, recheck_all=bool(pairs))
+        top_up(admitted, maxs, terms, slack, units)
         refused_all.extend(refused)
         start = end
 
-    if pairs:
+    if constraints.pairs:
         # With an unbalance limit, load added later (a lower class on the
         # low phase) can make room for a charger that was stopped or refused
         # before; give each its chance, in priority order.
+        dirty = class_count > 1
         while True:
-            before = sum(units)
             late, refused_all = admit(refused_all, mins, terms, slack)
             for i in late:
                 units[i] = mins[i]
-            top_up([i for i in order if units[i]], maxs, terms, slack, units, recheck_all=True)
-            if sum(units) == before:
+            if not (late or dirty):
                 break
+            before = sum(units)
+            top_up([i for i in order if units[i]], maxs, terms, slack, units)
+            dirty = sum(units) != before
 
     refused_set = set(refused_all)
     for i in order:

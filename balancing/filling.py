@@ -51,7 +51,9 @@ def admit(order: Iterable[int], mins: Sequence[int], terms: Sequence[Terms], sla
     return admitted, refused
 
 
-def water_fill(admitted: Sequence[int], mins: Sequence[int], maxs: Sequence[int], terms: Sequence[Terms], slack: list[int], units: list[int]) -> None:
+def water_fill(
+    admitted: Sequence[int], mins: Sequence[int], maxs: Sequence[int], terms: Sequence[Terms], slack: list[int], units: list[int]
+) -> None:
     """Raise admitted chargers (already booked at their minimum) to a common level.
 
     The level ``t`` rises; a charger rises with it once ``t`` reaches its own
@@ -125,26 +127,25 @@ def water_fill(admitted: Sequence[int], mins: Sequence[int], maxs: Sequence[int]
         level = target
 
 
-def top_up(order: Sequence[int], maxs: Sequence[int], terms: Sequence[Terms], slack: list[int], units: list[int], *, recheck_all: bool) -> None:
+def top_up(order: Sequence[int], maxs: Sequence[int], terms: Sequence[Terms], slack: list[int], units: list[int]) -> None:
     """Hand out the remainder one step per charger per round, in ``order``.
 
     Filling stops a group when a constraint cannot give every member another
-    step; the few steps left would be wasted without this. ``recheck_all``
-    retries chargers that were refused earlier, needed when negative
-    coefficients (unbalance) let a refused charger fit again later.
+    step; the few steps left would be wasted without this. A charger refused
+    once stays refused, unless a charger with a negative coefficient (the
+    unbalance limit) took a step since: that can make room, so all are retried.
     """
     candidates = [i for i in order if units[i] < maxs[i]]
     while candidates:
         took: list[int] = []
-        changed = False
+        eased = False
         for i in candidates:
-            if first_blocking(terms[i], 1, slack) is None:
-                take(terms[i], 1, slack)
+            charger_terms = terms[i]
+            if first_blocking(charger_terms, 1, slack) is None:
+                take(charger_terms, 1, slack)
                 units[i] += 1
-                changed = True
+                if not eased and any(a < 0 for _, a in charger_terms):
+                    eased = True
                 if units[i] < maxs[i]:
                     took.append(i)
-        if recheck_all:
-            candidates = [i for i in order if units[i] < maxs[i]] if changed else []
-        else:
-            candidates = took
+        candidates = [i for i in order if units[i] < maxs[i]] if eased else took

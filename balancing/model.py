@@ -76,7 +76,11 @@ class SubCircuit:
     def __post_init__(self) -> None:
         if not isinstance(self.id, str) or not self.id:
             raise ScenarioError("id", "must be a non-empty string")
-        _set(self, "max_current_per_phase_a", _three("max_current_per_phase_a", self.max_current_per_phase_a, minimum=0, allow_scalar=True))
+        _set(
+            self,
+            "max_current_per_phase_a",
+            _three("max_current_per_phase_a", self.max_current_per_phase_a, minimum=0, allow_scalar=True),
+        )
 
 
 @dataclass(frozen=True)
@@ -103,7 +107,11 @@ class NetworkLimits:
     max_measurement_age_s: float = DEFAULT_MAX_MEASUREMENT_AGE_S
 
     def __post_init__(self) -> None:
-        _set(self, "max_current_per_phase_a", _three("max_current_per_phase_a", self.max_current_per_phase_a, minimum=0, allow_scalar=True))
+        _set(
+            self,
+            "max_current_per_phase_a",
+            _three("max_current_per_phase_a", self.max_current_per_phase_a, minimum=0, allow_scalar=True),
+        )
         _set(self, "max_power_w", _optional_number("max_power_w", self.max_power_w, minimum=0))
         _set(self, "fallback_power_w", _optional_number("fallback_power_w", self.fallback_power_w, minimum=0))
         _set(self, "nominal_voltage_v", _number("nominal_voltage_v", self.nominal_voltage_v, positive=True))
@@ -172,7 +180,9 @@ class ChargerState:
         _set(self, "min_current_a", _number("min_current_a", self.min_current_a, positive=True))
         _set(self, "max_current_a", _number("max_current_a", self.max_current_a, positive=True))
         if self.max_current_a < self.min_current_a:
-            raise ScenarioError("max_current_a", f"must be at least min_current_a ({self.min_current_a:g}), not {self.max_current_a:g}")
+            raise ScenarioError(
+                "max_current_a", f"must be at least min_current_a ({self.min_current_a:g}), not {self.max_current_a:g}"
+            )
         if isinstance(self.priority, bool) or not isinstance(self.priority, int):
             raise ScenarioError("priority", "must be an integer")
         if not isinstance(self.active, bool):

@@ -25,16 +25,27 @@ def grid_phase(rotation: str, charger_phase: int) -> int:
     return (charger_phase + _ROTATION_OFFSET[rotation]) % 3
 
 
+# Every (rotation, charger phases used) pair mapped to sorted grid phases once:
+# the engine asks this for every charger every cycle.
+_SUBSETS = ((0,), (1,), (2,), (0, 1), (0, 2), (1, 2), (0, 1, 2))
+_GRID_PHASES: dict[tuple[str, tuple[int, ...]], tuple[int, ...]] = {
+    (rotation, used): tuple(sorted((p + offset) % 3 for p in used))
+    for rotation, offset in _ROTATION_OFFSET.items()
+    for used in _SUBSETS
+}
+_WIRED = {1: (0,), 2: (0, 1), 3: (0, 1, 2)}
+
+
 def drawn_grid_phases(charger: ChargerState) -> tuple[int, ...]:
     """Grid phases (sorted indices 0..2) that a setpoint for this charger loads.
 
     Phases the charger is not wired to are ignored even if they report current:
     a 1-phase charger cannot draw on its phase 2, so such a reading is noise.
     """
-    wired = range(charger.phases)
-    drawing = [p for p in wired if charger.current_a[p] > DRAWING_THRESHOLD_A]
-    used = drawing or list(wired)
-    return tuple(sorted(grid_phase(charger.phase_rotation, p) for p in used))
+    current = charger.current_a
+    wired = _WIRED[charger.phases]
+    used = tuple(p for p in wired if current[p] > DRAWING_THRESHOLD_A) or wired
+    return _GRID_PHASES[charger.phase_rotation, used]
 
 
 def own_current_a(charger: ChargerState) -> Phases3:
@@ -68,5 +79,5 @@ def house_current_a(grid: GridMeasurement, chargers: Sequence[ChargerState]) -> 
         own = own_current_a(charger)
         for p in range(3):
             chargers_a[p] += own[p]
-    house = [max(g - c, min(g, 0.0)) for g, c in zip(grid.current_a, chargers_a)]
+    house = [max(g - c, min(g, 0.0)) for g, c in zip(grid.current_a, chargers_a, strict=True)]
     return (house[0], house[1], house[2])

@@ -76,10 +76,10 @@ def describe(code: str) -> str:
     if text is not None:
         return text
     if code.startswith(_PHASE_LIMIT_PREFIX) and code[len(_PHASE_LIMIT_PREFIX) :] in GRID_PHASE_NAMES:
-        return f"Limited by the maximum current of grid phase {code[len(_PHASE_LIMIT_PREFIX):]}."
+        return f"Limited by the maximum current of grid phase {code[len(_PHASE_LIMIT_PREFIX) :]}."
     if code.startswith(_HOUSE_OVER_PREFIX) and code[len(_HOUSE_OVER_PREFIX) :] in GRID_PHASE_NAMES:
         phase = code[len(_HOUSE_OVER_PREFIX) :]
         return f"Paused: the house alone draws more than the limit of grid phase {phase}."
     if is_reason_code(code):
-        return f"Limited by the per-phase limit of sub-circuit {code[len(_SUB_CIRCUIT_PREFIX):]}."
+        return f"Limited by the per-phase limit of sub-circuit {code[len(_SUB_CIRCUIT_PREFIX) :]}."
     return f"Unknown reason ({code})."

@@ -15,10 +15,30 @@ from .model import ChargerState, GridMeasurement, NetworkLimits, SubCircuit
 
 T = TypeVar("T")
 
-_LIMIT_KEYS = {"max_current_per_phase_a", "max_power_w", "fallback_power_w", "nominal_voltage_v", "max_unbalance_a", "sub_circuits", "current_step_a", "max_measurement_age_s"}
+_LIMIT_KEYS = {
+    "max_current_per_phase_a",
+    "max_power_w",
+    "fallback_power_w",
+    "nominal_voltage_v",
+    "max_unbalance_a",
+    "sub_circuits",
+    "current_step_a",
+    "max_measurement_age_s",
+}
 _CIRCUIT_KEYS = {"id", "max_current_per_phase_a"}
 _GRID_KEYS = {"current_a", "age_s"}
-_CHARGER_KEYS = {"id", "phase_rotation", "phases", "min_current_a", "max_current_a", "priority", "active", "current_a", "sub_circuit", "setpoint_a"}
+_CHARGER_KEYS = {
+    "id",
+    "phase_rotation",
+    "phases",
+    "min_current_a",
+    "max_current_a",
+    "priority",
+    "active",
+    "current_a",
+    "sub_circuit",
+    "setpoint_a",
+}
 _TOP_KEYS = {"limits", "grid", "chargers", "turn_order"}
 
 
@@ -37,7 +57,9 @@ def _object(path: str, value: object, allowed: set[str], required: set[str]) -> 
         raise ScenarioError(path, "must be an object")
     for key in value:
         if key not in allowed:
-            raise ScenarioError(f"{path}.{key}" if path else str(key), f"unknown field (expected one of {', '.join(sorted(allowed))})")
+            raise ScenarioError(
+                f"{path}.{key}" if path else str(key), f"unknown field (expected one of {', '.join(sorted(allowed))})"
+            )
     for key in sorted(required):
         if key not in value:
             raise ScenarioError(f"{path}.{key}" if path else key, "is required")
@@ -63,7 +85,11 @@ def parse_scenario(data: object) -> Scenario:
         _build(f"limits.sub_circuits[{i}]", SubCircuit, _object(f"limits.sub_circuits[{i}]", item, _CIRCUIT_KEYS, _CIRCUIT_KEYS))
         for i, item in enumerate(circuits_data)
     )
-    limits_data = {key: value for key, value in limits_data.items() if value is not None or key in ("max_power_w", "fallback_power_w", "max_unbalance_a")}
+    limits_data = {
+        key: value
+        for key, value in limits_data.items()
+        if value is not None or key in ("max_power_w", "fallback_power_w", "max_unbalance_a")
+    }
     limits = _build("limits", NetworkLimits, {**limits_data, "sub_circuits": circuits})
 
     grid_data = top.get("grid")

@@ -53,7 +53,9 @@ def power_cap_w(limits: NetworkLimits, measurement: GridMeasurement | None) -> f
     return min(present) if present else None
 
 
-def violations(limits: NetworkLimits, measurement: GridMeasurement | None, chargers: Sequence[ChargerState], result: Allocation) -> list[str]:
+def violations(
+    limits: NetworkLimits, measurement: GridMeasurement | None, chargers: Sequence[ChargerState], result: Allocation
+) -> list[str]:
     """Every broken safety promise of ``result``, as readable strings (empty: all kept)."""
     found: list[str] = []
     setpoints = result.setpoints_a
@@ -100,7 +102,14 @@ def violations(limits: NetworkLimits, measurement: GridMeasurement | None, charg
     return found
 
 
-def fits(limits: NetworkLimits, measurement: GridMeasurement | None, chargers: Sequence[ChargerState], setpoints: dict[str, float], charger_id: str, new_a: float) -> bool:
+def fits(
+    limits: NetworkLimits,
+    measurement: GridMeasurement | None,
+    chargers: Sequence[ChargerState],
+    setpoints: dict[str, float],
+    charger_id: str,
+    new_a: float,
+) -> bool:
     """Whether setting one charger to ``new_a`` would keep every limit, with a little room to spare."""
     trial = dict(setpoints)
     trial[charger_id] = new_a
@@ -124,7 +133,9 @@ def fits(limits: NetworkLimits, measurement: GridMeasurement | None, chargers: S
     return True
 
 
-def unused_capacity(limits: NetworkLimits, measurement: GridMeasurement | None, chargers: Sequence[ChargerState], result: Allocation) -> list[str]:
+def unused_capacity(
+    limits: NetworkLimits, measurement: GridMeasurement | None, chargers: Sequence[ChargerState], result: Allocation
+) -> list[str]:
     """Active chargers that could have been given more (one more step, or their minimum) within every limit."""
     found: list[str] = []
     setpoints = result.setpoints_a

@@ -62,7 +62,9 @@ def networks(draw, *, max_chargers: int = MAX_CHARGERS, unbalance: bool = True):
     measurement = draw(
         st.one_of(
             st.none(),
-            st.builds(GridMeasurement, st.tuples(grid_current, grid_current, grid_current), st.sampled_from([0.0, 0.0, 2.0, 30.0])),
+            st.builds(
+                GridMeasurement, st.tuples(grid_current, grid_current, grid_current), st.sampled_from([0.0, 0.0, 2.0, 30.0])
+            ),
         )
     )
     return limits, measurement, chargers

@@ -15,7 +15,9 @@ EXAMPLES = sorted((Path(balancing.__file__).parent / "examples").glob("*.json"))
 
 
 def run_cli(*arguments: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "balancing", *arguments], input=stdin, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "balancing", *arguments], input=stdin, capture_output=True, text=True, timeout=60
+    )
 
 
 def test_there_are_examples():
@@ -41,7 +43,11 @@ def test_the_house_example_gives_the_documented_answer():
 
 
 def test_reads_standard_input():
-    scenario = {"limits": {"max_current_per_phase_a": 32, "fallback_power_w": 0}, "grid": None, "chargers": [{"id": "a", "max_current_a": 16}]}
+    scenario = {
+        "limits": {"max_current_per_phase_a": 32, "fallback_power_w": 0},
+        "grid": None,
+        "chargers": [{"id": "a", "max_current_a": 16}],
+    }
     finished = run_cli("allocate", "-", stdin=json.dumps(scenario))
     assert finished.returncode == 0, finished.stderr
     assert json.loads(finished.stdout)["reasons"] == {"a": "fallback_zero"}
@@ -50,9 +56,18 @@ def test_reads_standard_input():
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ('{"limits": {"max_current_per_phase_a": 32}, "chargers": [{"id": "a", "max_current_a": 16, "phase_rotation": "L1L3L2"}]}', "chargers[0].phase_rotation"),
-        ('{"limits": {"max_current_per_phase_a": NaN}, "chargers": []}', "limits.max_current_per_phase_a: must be a finite number"),
-        ('{"limits": {"max_current_per_phase_a": 32}, "chargers": [{"id": "a", "max_current_a": 16}, {"id": "a", "max_current_a": 16}]}', "chargers[1].id: duplicate id"),
+        (
+            '{"limits": {"max_current_per_phase_a": 32}, "chargers": [{"id": "a", "max_current_a": 16, "phase_rotation": "L1L3L2"}]}',
+            "chargers[0].phase_rotation",
+        ),
+        (
+            '{"limits": {"max_current_per_phase_a": NaN}, "chargers": []}',
+            "limits.max_current_per_phase_a: must be a finite number",
+        ),
+        (
+            '{"limits": {"max_current_per_phase_a": 32}, "chargers": [{"id": "a", "max_current_a": 16}, {"id": "a", "max_current_a": 16}]}',
+            "chargers[1].id: duplicate id",
+        ),
         ("{not json", "not valid JSON"),
     ],
 )

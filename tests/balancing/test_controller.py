@@ -66,7 +66,13 @@ def test_a_new_vehicle_waits_the_resume_delay():
 def test_a_paused_charger_stays_paused_for_the_minimum_pause():
     controller = Controller(ControllerSettings(resume_delay_s=5, min_pause_s=60))
     chargers = [charger("a", current_a=(10, 10, 10))]
-    timeline = [(0, grid(20, 20, 20)), (1, grid(45, 45, 45)), (2, grid(10, 10, 10)), (30, grid(10, 10, 10)), (61, grid(10, 10, 10))]
+    timeline = [
+        (0, grid(20, 20, 20)),
+        (1, grid(45, 45, 45)),
+        (2, grid(10, 10, 10)),
+        (30, grid(10, 10, 10)),
+        (61, grid(10, 10, 10)),
+    ]
     answers = run(controller, NetworkLimits(32), [(t, g, chargers) for t, g in timeline])
     assert [answer.setpoints_a["a"] for answer in answers] == [12, 0, 0, 0, 6]
     assert [answer.reasons["a"] for answer in answers[1:4]] == ["house_over_limit_L1", "resume_pending", "resume_pending"]
@@ -81,7 +87,9 @@ def test_a_flickering_offer_restarts_the_resume_delay():
 
 
 def test_chargers_of_one_priority_take_turns():
-    controller = Controller(ControllerSettings(turn_period_s=900, min_pause_s=0, resume_delay_s=0, increase_step_a=None, increase_interval_s=0))
+    controller = Controller(
+        ControllerSettings(turn_period_s=900, min_pause_s=0, resume_delay_s=0, increase_step_a=None, increase_interval_s=0)
+    )
     chargers = [charger("a"), charger("b"), charger("c")]
     limits = NetworkLimits(14)
     charging = []
@@ -93,7 +101,9 @@ def test_chargers_of_one_priority_take_turns():
 
 
 def test_waiting_reason_and_no_rotation_without_contention():
-    controller = Controller(ControllerSettings(turn_period_s=10, min_pause_s=0, resume_delay_s=0, increase_step_a=None, increase_interval_s=0))
+    controller = Controller(
+        ControllerSettings(turn_period_s=10, min_pause_s=0, resume_delay_s=0, increase_step_a=None, increase_interval_s=0)
+    )
     chargers = [charger("a"), charger("b")]
     for now_s in (0, 20, 40):
         assert controller.step(NetworkLimits(32), QUIET, chargers, now_s).setpoints_a == {"a": 16, "b": 16}
@@ -127,7 +137,12 @@ def test_holding_one_charger_back_never_breaks_the_unbalance_limit():
 def test_fallback_passes_through_with_its_mode():
     controller = Controller(IMMEDIATE)
     result = controller.step(NetworkLimits(32, fallback_power_w=0), None, [charger("a", current_a=(10, 10, 10))], 0)
-    assert (result.mode, result.setpoints_a, result.reasons, result.headroom_a) == ("fallback", {"a": 0}, {"a": "fallback_zero"}, None)
+    assert (result.mode, result.setpoints_a, result.reasons, result.headroom_a) == (
+        "fallback",
+        {"a": 0},
+        {"a": "fallback_zero"},
+        None,
+    )
 
 
 def test_headroom_reflects_what_the_controller_set():

@@ -31,11 +31,24 @@ def test_describe(code, text):
     assert describe(code) == text
 
 
-@pytest.mark.parametrize(("code", "known"), [("at_max", True), ("sub_circuit:deck", True), ("sub_circuit:", False), ("limited_by_phase_L4", False)])
+@pytest.mark.parametrize(
+    ("code", "known"), [("at_max", True), ("sub_circuit:deck", True), ("sub_circuit:", False), ("limited_by_phase_L4", False)]
+)
 def test_is_reason_code(code, known):
     assert is_reason_code(code) is known
 
 
 def test_the_codes_the_lead_named_exist():
-    for code in ("limited_by_phase_L2", "network_power", "unbalance_limit", "fallback", "fallback_zero", "priority", "at_max", "waiting_turn", "inactive", "house_over_limit_L1"):
+    for code in (
+        "limited_by_phase_L2",
+        "network_power",
+        "unbalance_limit",
+        "fallback",
+        "fallback_zero",
+        "priority",
+        "at_max",
+        "waiting_turn",
+        "inactive",
+        "house_over_limit_L1",
+    ):
         assert code in REASON_CODES

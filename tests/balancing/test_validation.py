@@ -24,7 +24,10 @@ BAD_LIMITS = [
     ({"max_current_per_phase_a": 32, "max_unbalance_a": -1}, "max_unbalance_a: must be at least 0"),
     ({"max_current_per_phase_a": 32, "current_step_a": 0}, "current_step_a: must be greater than 0"),
     ({"max_current_per_phase_a": 32, "max_measurement_age_s": INF}, "max_measurement_age_s: must be a finite number"),
-    ({"max_current_per_phase_a": 32, "sub_circuits": (SubCircuit("x", 16), SubCircuit("x", 16))}, r"sub_circuits\[1\].id: duplicate id"),
+    (
+        {"max_current_per_phase_a": 32, "sub_circuits": (SubCircuit("x", 16), SubCircuit("x", 16))},
+        r"sub_circuits\[1\].id: duplicate id",
+    ),
 ]
 
 
@@ -57,7 +60,9 @@ def test_bad_chargers_are_refused(fields, message):
         ChargerState(**{"id": "a", "max_current_a": 16, **fields})
 
 
-@pytest.mark.parametrize(("fields", "message"), [({"current_a": (1, 2, NAN)}, r"current_a\[2\]"), ({"current_a": (1, 2, 3), "age_s": -1}, "age_s")])
+@pytest.mark.parametrize(
+    ("fields", "message"), [({"current_a": (1, 2, NAN)}, r"current_a\[2\]"), ({"current_a": (1, 2, 3), "age_s": -1}, "age_s")]
+)
 def test_bad_grid_readings_are_refused(fields, message):
     with pytest.raises(ScenarioError, match=f"^{message}"):
         GridMeasurement(**fields)
@@ -92,14 +97,23 @@ GOOD = {"limits": {"max_current_per_phase_a": 32}, "grid": None, "chargers": [{"
 
 BAD_SCENARIOS = [
     # (a change to a valid scenario, the field the error must name)
-    ({"chargers": [{"id": "a", "max_current_a": 16, "phase_rotation": "L1L3L2"}]}, r"chargers\[0\].phase_rotation: must be one of"),
+    (
+        {"chargers": [{"id": "a", "max_current_a": 16, "phase_rotation": "L1L3L2"}]},
+        r"chargers\[0\].phase_rotation: must be one of",
+    ),
     ({"chargers": [{"id": "a", "max_current_a": 16}, {"id": "b"}]}, r"chargers\[1\].max_current_a: is required"),
     ({"chargers": [{"id": "a", "max_current_a": 16, "max_current": 20}]}, r"chargers\[0\].max_current: unknown field"),
     ({"chargers": {"id": "a"}}, "chargers: must be a list"),
     ({"limits": {"max_current_per_phase": 32}}, "limits.max_current_per_phase: unknown field"),
     ({"limits": {}}, "limits.max_current_per_phase_a: is required"),
-    ({"limits": {"max_current_per_phase_a": 32, "sub_circuits": [{"id": "d"}]}}, r"limits.sub_circuits\[0\].max_current_per_phase_a: is required"),
-    ({"limits": {"max_current_per_phase_a": 32, "sub_circuits": [{"id": "d", "max_current_per_phase_a": -1}]}}, r"limits.sub_circuits\[0\].max_current_per_phase_a: must be at least 0"),
+    (
+        {"limits": {"max_current_per_phase_a": 32, "sub_circuits": [{"id": "d"}]}},
+        r"limits.sub_circuits\[0\].max_current_per_phase_a: is required",
+    ),
+    (
+        {"limits": {"max_current_per_phase_a": 32, "sub_circuits": [{"id": "d", "max_current_per_phase_a": -1}]}},
+        r"limits.sub_circuits\[0\].max_current_per_phase_a: must be at least 0",
+    ),
     ({"grid": {"current_a": [1, 2]}}, "grid.current_a: must be a list of three numbers"),
     ({"grid": {"current_a": [1, 2, NAN]}}, r"grid.current_a\[2\]: must be a finite number"),
     ({"grid": [1, 2, 3]}, "grid: must be an object"),
@@ -118,4 +132,6 @@ def test_a_scenario_fills_in_the_defaults():
     scenario = parse_scenario(GOOD)
     assert scenario.limits == NetworkLimits(32, nominal_voltage_v=230)
     assert scenario.grid is None
-    assert scenario.chargers == (ChargerState("a", 16, min_current_a=6, phase_rotation="L1L2L3", phases=3, priority=0, active=True),)
+    assert scenario.chargers == (
+        ChargerState("a", 16, min_current_a=6, phase_rotation="L1L2L3", phases=3, priority=0, active=True),
+    )
