@@ -175,3 +175,37 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"))},
 }
+
+# --- Alerts, notifications and Celery (issue 7) -------------------------------------------------
+# The evaluation runs on Celery beat with Redis as the broker. Without REDIS_URL (the embedded
+# demo) tasks run eagerly in the calling process and `fleet.celery.start_in_process_scheduler()`
+# runs the same beat table in a thread.
+ALERTS_EVALUATION_INTERVAL_S = env_int("ALERTS_EVALUATION_INTERVAL_S", 10, minimum=1, maximum=3600)
+ALERTS_METER_GRACE_PERIOD_S = env_int("ALERTS_METER_GRACE_PERIOD_S", 60, minimum=1)
+ALERTS_GATEWAY_GRACE_PERIOD_S = env_int("ALERTS_GATEWAY_GRACE_PERIOD_S", 120, minimum=1)
+ALERTS_FLAP_WINDOW_S = env_int("ALERTS_FLAP_WINDOW_S", 900, minimum=0)
+ALERTS_FLAP_THRESHOLD = env_int("ALERTS_FLAP_THRESHOLD", 3, minimum=2)
+ALERTS_REPEAT_INTERVAL_S = env_int("ALERTS_REPEAT_INTERVAL_S", 4 * 3600, minimum=60)
+NOTIFICATIONS_MAX_ATTEMPTS = env_int("NOTIFICATIONS_MAX_ATTEMPTS", 8, minimum=1)
+NOTIFICATIONS_RETRY_BASE_S = env_int("NOTIFICATIONS_RETRY_BASE_S", 30, minimum=1)
+NOTIFICATIONS_RETRY_MAX_S = env_int("NOTIFICATIONS_RETRY_MAX_S", 3600, minimum=1)
+NOTIFICATIONS_TIMEOUT_S = env_int("NOTIFICATIONS_TIMEOUT_S", 10, minimum=1, maximum=120)
+
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TIMEZONE = "UTC"
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1, maximum=65535)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "FuseGuard <alerts@localhost>")
+# --- end of alerts, notifications and Celery ---------------------------------------------------

@@ -2,7 +2,7 @@
 
 from rest_framework.routers import DefaultRouter
 
-from fleet.api import views
+from fleet.api import alerts, views
 
 router = DefaultRouter()
 router.register("organizations", views.OrganizationViewSet)
@@ -13,5 +13,6 @@ router.register("meters", views.MeterViewSet)
 router.register("chargers", views.ChargerViewSet)
 router.register("telemetry", views.TelemetryViewSet, basename="telemetry")
 router.register("events", views.TelemetryEventViewSet)
+router.register("alerts", alerts.IncidentViewSet)
 
 urlpatterns = router.urls

@@ -5,6 +5,16 @@ Every tenant-owned model names the path from itself to its Organization in
 repeating the lookup in every view.
 """
 
+from fleet.models.alerts import (
+    ChannelKind,
+    Delivery,
+    DeliveryStatus,
+    Incident,
+    IncidentKind,
+    IncidentStatus,
+    NotificationChannel,
+    Transition,
+)
 from fleet.models.devices import Charger, Meter
 from fleet.models.networks import ChargingNetwork
 from fleet.models.sites import Gateway, Site
@@ -13,6 +23,14 @@ from fleet.models.telemetry import EventType, TelemetryEvent, TelemetryGap, Tele
 from fleet.models.tenancy import Membership, Organization, Role
 
 __all__ = [
+    "ChannelKind",
+    "Delivery",
+    "DeliveryStatus",
+    "Incident",
+    "IncidentKind",
+    "IncidentStatus",
+    "NotificationChannel",
+    "Transition",
     "Charger",
     "ChargerState",
     "ChargingNetwork",

@@ -1,0 +1,67 @@
+"""Admin for alerts: incidents (open first, with their duration), notification channels and deliveries.
+
+Incidents and deliveries are written by the evaluation and delivery tasks, so
+they are view-only here; channels are edited by the organisation's operators.
+"""
+
+from datetime import timedelta
+
+from django.contrib import admin
+from django.db.models import Case, IntegerField, Value, When
+
+from fleet.admin.scoping import TenantScopedAdmin
+from fleet.models import Delivery, Incident, IncidentStatus, NotificationChannel
+
+OPEN_FIRST = Case(When(status=IncidentStatus.OPEN, then=Value(0)), default=Value(1), output_field=IntegerField())
+
+
+def _readable(seconds: float) -> str:
+    return str(timedelta(seconds=int(seconds)))
+
+
+class _ViewOnly:
+    """Rows the tasks own: members look, nobody edits by hand (superusers may delete)."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return request.user.is_superuser
+
+
+@admin.register(Incident)
+class IncidentAdmin(_ViewOnly, TenantScopedAdmin):
+    """Incidents, open ones first and newest first within each group."""
+
+    list_display = ["__str__", "status", "kind", "site", "opened_at", "duration", "occurrences", "flapping", "resolved_at"]
+    list_filter = ["status", "kind", "flapping"]
+    search_fields = ["site__name", "gateway__name", "meter__host", "detail"]
+    ordering = [OPEN_FIRST.asc(), "-opened_at", "-id"]
+    list_select_related = ["site", "gateway__site", "meter__network__site"]
+    date_hierarchy = "opened_at"
+
+    @admin.display(description="duration")
+    def duration(self, incident: Incident) -> str:
+        return _readable(incident.duration_s)
+
+
+@admin.register(NotificationChannel)
+class NotificationChannelAdmin(TenantScopedAdmin):
+    """Where an organisation hears about incidents."""
+
+    list_display = ["name", "organization", "kind", "is_active", "repeat_interval_s"]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["name", "organization__name", "email_recipients", "webhook_url"]
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(_ViewOnly, TenantScopedAdmin):
+    """Each notification sent or being retried, with its idempotency key."""
+
+    list_display = ["idempotency_key", "transition", "channel", "status", "attempts", "next_attempt_at", "sent_at"]
+    list_filter = ["status", "transition"]
+    search_fields = ["idempotency_key", "channel__name"]
+    list_select_related = ["channel"]

@@ -1,0 +1,202 @@
+"""Alerts: incidents opened by the evaluation task, the channels that hear about them, and each delivery.
+
+An incident is one problem of one object (a meter, a gateway) from the moment
+the server notices it until data flows again. At most one incident per
+(object, kind) is open at a time, enforced by partial unique constraints, so
+several Celery workers evaluating at once cannot open two. Deliveries carry
+an idempotency key that names the incident, the transition and the channel;
+it is unique, so the same transition is never sent twice on one channel.
+"""
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from fleet.models.devices import Meter
+from fleet.models.sites import Gateway, Site
+from fleet.models.tenancy import Organization
+
+
+class IncidentKind(models.TextChoices):
+    """What went wrong."""
+
+    METER_LOST = "meter_lost", "Meter lost"
+    GATEWAY_OFFLINE = "gateway_offline", "Gateway offline"
+
+
+class IncidentStatus(models.TextChoices):
+    """Open until data flows again, then resolved."""
+
+    OPEN = "open", "Open"
+    RESOLVED = "resolved", "Resolved"
+
+
+class Incident(models.Model):
+    """One problem of one meter or gateway, opened once, refreshed while it lasts, resolved when data flows again."""
+
+    tenant_path = "organization"
+
+    # Organisation and site are copies of the object's own, so that scoping and the
+    # per-site rollups are one indexed filter instead of a four-table join.
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="incidents")
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="incidents")
+    gateway = models.ForeignKey(Gateway, on_delete=models.CASCADE, null=True, blank=True, related_name="incidents")
+    meter = models.ForeignKey(Meter, on_delete=models.CASCADE, null=True, blank=True, related_name="incidents")
+    kind = models.CharField(max_length=32, choices=IncidentKind.choices)
+    status = models.CharField(max_length=16, choices=IncidentStatus.choices, default=IncidentStatus.OPEN)
+    started_at = models.DateTimeField(help_text="When the problem began according to the data (event time, last reading).")
+    opened_at = models.DateTimeField(default=timezone.now, help_text="When the server opened the incident.")
+    last_opened_at = models.DateTimeField(
+        default=timezone.now, help_text="When the current occurrence opened (reminders count from here)."
+    )
+    last_seen = models.DateTimeField(default=timezone.now, help_text="When an evaluation last found the problem present.")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    cleared_at = models.DateTimeField(
+        null=True, blank=True, help_text="A flapping incident: since when data has flowed again (it resolves after a quiet window)."
+    )
+    occurrences = models.PositiveIntegerField(default=1, help_text="How often the problem (re)appeared within this incident.")
+    flapping = models.BooleanField(default=False, help_text="Lost and restored repeatedly within the flap window.")
+    folded_into = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="folded",
+        help_text="The gateway incident that explains this meter incident; no reminders while it is open.",
+    )
+    detail = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["meter", "kind"],
+                condition=Q(status=IncidentStatus.OPEN, meter__isnull=False),
+                name="incident_one_open_per_meter_kind",
+            ),
+            models.UniqueConstraint(
+                fields=["gateway", "kind"],
+                condition=Q(status=IncidentStatus.OPEN, gateway__isnull=False),
+                name="incident_one_open_per_gateway_kind",
+            ),
+            models.CheckConstraint(
+                condition=(Q(meter__isnull=False) & Q(gateway__isnull=True))
+                | (Q(meter__isnull=True) & Q(gateway__isnull=False)),
+                name="incident_exactly_one_object",
+            ),
+            models.CheckConstraint(
+                condition=(Q(status=IncidentStatus.OPEN) & Q(resolved_at__isnull=True))
+                | (Q(status=IncidentStatus.RESOLVED) & Q(resolved_at__isnull=False)),
+                name="incident_resolved_at_matches_status",
+            ),
+            models.CheckConstraint(condition=Q(status__in=IncidentStatus.values), name="incident_status_valid"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "kind"], name="incident_status_kind"),
+            models.Index(fields=["organization", "status"], name="incident_organization_status"),
+        ]
+
+    def __str__(self) -> str:
+        subject = self.meter if self.meter_id else self.gateway
+        return f"{self.get_kind_display()}: {subject} ({self.status})"
+
+    @property
+    def duration_s(self) -> float:
+        """How long the incident has lasted (until now while it is open)."""
+        end = self.resolved_at or timezone.now()
+        return max(0.0, (end - self.opened_at).total_seconds())
+
+
+class ChannelKind(models.TextChoices):
+    """How a channel delivers."""
+
+    EMAIL = "email", "E-mail"
+    WEBHOOK = "webhook", "Webhook"
+
+
+class NotificationChannel(models.Model):
+    """Where an organisation hears about incidents: e-mail recipients or a webhook URL with its signing secret."""
+
+    tenant_path = "organization"
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="notification_channels")
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=16, choices=ChannelKind.choices)
+    email_recipients = models.TextField(blank=True, help_text="E-mail addresses, comma-separated (e-mail channels).")
+    webhook_url = models.URLField(max_length=500, blank=True, help_text="Receives a JSON POST (webhook channels).")
+    webhook_secret = models.CharField(
+        max_length=200, blank=True, help_text="Key of the HMAC-SHA256 signature in the X-FuseGuard-Signature header."
+    )
+    repeat_interval_s = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Remind while an incident is open this often (s); empty: the server's default."
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["organization__name", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "name"], name="channel_unique_name_per_organization"),
+            models.CheckConstraint(
+                condition=(Q(kind=ChannelKind.EMAIL) & ~Q(email_recipients=""))
+                | (Q(kind=ChannelKind.WEBHOOK) & ~Q(webhook_url="")),
+                name="channel_has_its_target",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display()})"
+
+    @property
+    def recipients(self) -> list[str]:
+        """The e-mail addresses as a list."""
+        return [address.strip() for address in self.email_recipients.split(",") if address.strip()]
+
+
+class Transition(models.TextChoices):
+    """Which edge of an incident a delivery tells about."""
+
+    OPENED = "opened", "Opened"
+    REMINDER = "reminder", "Still open"
+    RESOLVED = "resolved", "Resolved"
+
+
+class DeliveryStatus(models.TextChoices):
+    """A delivery waits, is being sent by one worker, arrived, or was given up after its last attempt."""
+
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
+class Delivery(models.Model):
+    """One notification of one incident transition on one channel, with its attempts."""
+
+    tenant_path = "channel__organization"
+
+    channel = models.ForeignKey(NotificationChannel, on_delete=models.CASCADE, related_name="deliveries")
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="deliveries")
+    transition = models.CharField(max_length=16, choices=Transition.choices)
+    idempotency_key = models.CharField(
+        max_length=120, help_text="Names incident, transition and channel; sent as the X-FuseGuard-Delivery header."
+    )
+    status = models.CharField(max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    lease_until = models.DateTimeField(null=True, blank=True, help_text="A worker sending this owns it until then.")
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "deliveries"
+        constraints = [
+            models.UniqueConstraint(fields=["idempotency_key"], name="delivery_unique_idempotency_key"),
+            models.CheckConstraint(condition=Q(status__in=DeliveryStatus.values), name="delivery_status_valid"),
+        ]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="delivery_status_due")]
+
+    def __str__(self) -> str:
+        return f"{self.get_transition_display()} of incident {self.incident_id} via {self.channel}"

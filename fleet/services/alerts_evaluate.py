@@ -1,0 +1,242 @@
+"""Turning the latest state of meters and gateways into incidents: open once, refresh, fold, resolve.
+
+One run reads two small tables (gateways' `last_seen`, meters' `MeterState`)
+and makes the open incidents match what it finds. Every state change is a
+conditional UPDATE (`... WHERE status = 'open'`) or an INSERT guarded by the
+partial unique constraints `incident_one_open_per_meter_kind` and
+`incident_one_open_per_gateway_kind`; a change counts only where this run
+changed the row, so several workers evaluating at once open, resolve and
+notify each edge exactly once (the pattern of healthchecks' `sendalerts`).
+
+A meter counts as lost when its gateway reported it lost, or when the gateway
+has kept talking for longer than the meter's grace period since the meter's
+last reading. Meters of a site whose gateways are all silent are no separate
+problem: the gateway's incident explains them, and their open incidents are
+folded into it, so a dead gateway raises one alert, not one per meter.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.utils import timezone
+
+from fleet.models import Gateway, Incident, IncidentKind, IncidentStatus, MeterState, Transition
+from fleet.services.notifications_enqueue import notifications_enqueue
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AlertPolicy:
+    """How long silence is tolerated and what counts as flapping."""
+
+    meter_grace_period_s: int = 60
+    gateway_grace_period_s: int = 120
+    flap_window_s: int = 900
+    flap_threshold: int = 3
+
+    @classmethod
+    def from_settings(cls) -> AlertPolicy:
+        """The policy configured through the environment (see the alerts block of fleet/settings.py)."""
+        return cls(
+            meter_grace_period_s=settings.ALERTS_METER_GRACE_PERIOD_S,
+            gateway_grace_period_s=settings.ALERTS_GATEWAY_GRACE_PERIOD_S,
+            flap_window_s=settings.ALERTS_FLAP_WINDOW_S,
+            flap_threshold=settings.ALERTS_FLAP_THRESHOLD,
+        )
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A meter or gateway found failing in this run."""
+
+    site_id: int
+    organization_id: int
+    started_at: datetime
+    detail: str
+
+
+@dataclass
+class EvaluationResult:
+    """The edges one run caused (incident ids) and the deliveries it queued."""
+
+    opened: list[int] = field(default_factory=list)
+    reopened: list[int] = field(default_factory=list)
+    resolved: list[int] = field(default_factory=list)
+    folded: int = 0
+    delivery_ids: list[int] = field(default_factory=list)
+
+
+def alerts_evaluate(*, now: datetime | None = None, policy: AlertPolicy | None = None) -> EvaluationResult:
+    """Open, refresh, fold and resolve incidents so they match the fleet's state at `now`."""
+    now = now or timezone.now()
+    policy = policy or AlertPolicy.from_settings()
+    result = EvaluationResult()
+    gateway_cutoff = now - timedelta(seconds=policy.gateway_grace_period_s)
+
+    silent_gateways: dict[int, Problem] = {}
+    site_seen: dict[int, datetime] = {}
+    rows = Gateway.objects.filter(last_seen__isnull=False).values_list("pk", "site_id", "site__organization_id", "last_seen")
+    for gateway_id, site_id, organization_id, last_seen in rows:
+        site_seen[site_id] = max(last_seen, site_seen.get(site_id, last_seen))
+        if last_seen < gateway_cutoff:
+            silent_gateways[gateway_id] = Problem(
+                site_id, organization_id, last_seen, f"no contact for {int((now - last_seen).total_seconds())} s"
+            )
+    silent_sites = {site_id for site_id, seen in site_seen.items() if seen < gateway_cutoff}
+
+    _converge(IncidentKind.GATEWAY_OFFLINE, "gateway", silent_gateways, set(), now, policy, result)
+    _converge(IncidentKind.METER_LOST, "meter", _lost_meters(now, policy, site_seen, silent_sites), silent_sites, now, policy,
+              result)
+    if silent_sites:
+        result.folded = _fold_meter_incidents(silent_sites)
+    return result
+
+
+def _lost_meters(now: datetime, policy: AlertPolicy, site_seen: dict[int, datetime], silent_sites: set[int]) -> dict[int, Problem]:
+    """Meters reported lost, or without a reading for the grace period while their gateway kept talking."""
+    grace = timedelta(seconds=policy.meter_grace_period_s)
+    lost: dict[int, Problem] = {}
+    # A gateway that has just come back delivers its buffered readings first; until a grace period
+    # after its return, old readings are the outage's, not the meters'.
+    back_at = dict(
+        Incident.objects.filter(
+            kind=IncidentKind.GATEWAY_OFFLINE, status=IncidentStatus.RESOLVED, resolved_at__gte=now - grace
+        ).values_list("site_id", "resolved_at")
+    )
+    candidates = MeterState.objects.filter(Q(available=False) | Q(last_reading_at__lt=now - grace)).values_list(
+        "meter_id", "meter__network__site_id", "meter__network__site__organization_id", "available", "last_reading_at",
+        "lost_since", "detail",
+    )
+    for meter_id, site_id, organization_id, available, last_reading_at, lost_since, detail in candidates:
+        if site_id in silent_sites:
+            continue  # the gateway's incident covers it
+        if not available:
+            lost[meter_id] = Problem(site_id, organization_id, lost_since or now, detail or "reported lost by the gateway")
+            continue
+        seen = site_seen.get(site_id)
+        # A gateway that is itself late is not yet a meter problem: within the gateway's grace
+        # period its meters' readings are late too, and blaming each meter would be a storm.
+        if last_reading_at is None or seen is None:
+            continue
+        if seen - max(last_reading_at, back_at.get(site_id, last_reading_at)) > grace:
+            age_s = int((now - last_reading_at).total_seconds())
+            lost[meter_id] = Problem(site_id, organization_id, last_reading_at, f"no reading for {age_s} s")
+    return lost
+
+
+def _converge(
+    kind: str,
+    object_field: str,
+    present: dict[int, Problem],
+    unknown_sites: set[int],
+    now: datetime,
+    policy: AlertPolicy,
+    result: EvaluationResult,
+) -> None:
+    """Make the open incidents of one kind match the problems present; sites in `unknown_sites` keep theirs."""
+    open_rows = Incident.objects.filter(status=IncidentStatus.OPEN, kind=kind).values_list(
+        f"{object_field}_id", "pk", "site_id", "flapping", "cleared_at"
+    )
+    open_by_object = {row[0]: row[1:] for row in open_rows}
+
+    still_open = [open_by_object[obj][0] for obj in present if obj in open_by_object]
+    if still_open:
+        Incident.objects.filter(pk__in=still_open, status=IncidentStatus.OPEN).update(last_seen=now)
+        back = [open_by_object[obj][0] for obj in present if obj in open_by_object and open_by_object[obj][3] is not None]
+        if back:
+            # A flapping incident that had quieted down is failing again: one more occurrence, same incident.
+            Incident.objects.filter(pk__in=back, status=IncidentStatus.OPEN, cleared_at__isnull=False).update(
+                cleared_at=None, occurrences=F("occurrences") + 1
+            )
+
+    for obj in present.keys() - open_by_object.keys():
+        _open(kind, object_field, obj, present[obj], now, policy, result)
+
+    quiet_since = now - timedelta(seconds=policy.flap_window_s)
+    for obj, (pk, site_id, flapping, cleared_at) in open_by_object.items():
+        if obj in present or site_id in unknown_sites:
+            continue
+        if flapping:
+            # Flapping incidents resolve only after a quiet window, so the flaps stop making noise.
+            if cleared_at is None:
+                Incident.objects.filter(pk=pk, status=IncidentStatus.OPEN, cleared_at__isnull=True).update(cleared_at=now)
+                continue
+            if cleared_at > quiet_since:
+                continue
+        _resolve(pk, now, result)
+
+
+def _open(kind: str, object_field: str, obj: int, problem: Problem, now: datetime, policy: AlertPolicy,
+          result: EvaluationResult) -> None:
+    """Reopen the object's incident if it resolved within the flap window, else open a new one."""
+    recent = (
+        Incident.objects.filter(
+            kind=kind, status=IncidentStatus.RESOLVED, resolved_at__gte=now - timedelta(seconds=policy.flap_window_s),
+            **{f"{object_field}_id": obj},
+        )
+        .order_by("-resolved_at", "-pk")
+        .values_list("pk", "occurrences")
+        .first()
+    )
+    try:
+        with transaction.atomic():
+            if recent is not None:
+                pk, occurrences = recent
+                flapping = occurrences + 1 >= policy.flap_threshold
+                changed = Incident.objects.filter(pk=pk, status=IncidentStatus.RESOLVED, occurrences=occurrences).update(
+                    status=IncidentStatus.OPEN, resolved_at=None, cleared_at=None, last_seen=now, last_opened_at=now,
+                    occurrences=occurrences + 1, detail=problem.detail, **({"flapping": True} if flapping else {}),
+                )
+                if changed != 1:
+                    return
+                log.warning("incident %s reopened (%s, occurrence %s%s): %s", pk, kind, occurrences + 1,
+                            ", flapping" if flapping else "", problem.detail)
+                result.reopened.append(pk)
+                result.delivery_ids += notifications_enqueue(pk, Transition.OPENED, now=now)
+                return
+            incident = Incident.objects.create(
+                organization_id=problem.organization_id, site_id=problem.site_id, kind=kind, status=IncidentStatus.OPEN,
+                started_at=problem.started_at, opened_at=now, last_opened_at=now, last_seen=now, detail=problem.detail,
+                **{f"{object_field}_id": obj},
+            )
+    except IntegrityError:
+        return  # another worker opened it first; that worker notifies
+    log.warning("incident %s opened (%s %s): %s", incident.pk, kind, obj, problem.detail)
+    result.opened.append(incident.pk)
+    result.delivery_ids += notifications_enqueue(incident.pk, Transition.OPENED, now=now)
+
+
+def _resolve(pk: int, now: datetime, result: EvaluationResult) -> None:
+    """Resolve one open incident; only the run that changes the row notifies."""
+    changed = Incident.objects.filter(pk=pk, status=IncidentStatus.OPEN).update(
+        status=IncidentStatus.RESOLVED, resolved_at=now, cleared_at=None
+    )
+    if changed != 1:
+        return
+    log.info("incident %s resolved", pk)
+    result.resolved.append(pk)
+    result.delivery_ids += notifications_enqueue(pk, Transition.RESOLVED, now=now)
+
+
+def _fold_meter_incidents(silent_sites: set[int]) -> int:
+    """Point the open meter incidents of silent sites at their gateway's open incident."""
+    gateway_incident = Incident.objects.filter(
+        status=IncidentStatus.OPEN, kind=IncidentKind.GATEWAY_OFFLINE, site_id=OuterRef("site_id")
+    ).order_by("pk").values("pk")[:1]
+    folded = (
+        Incident.objects.filter(
+            status=IncidentStatus.OPEN, kind=IncidentKind.METER_LOST, site_id__in=silent_sites, folded_into__isnull=True
+        )
+        .filter(Exists(gateway_incident))
+        .update(folded_into=Subquery(gateway_incident))
+    )
+    if folded:
+        log.info("%s meter incident(s) folded into their gateway's incident", folded)
+    return folded

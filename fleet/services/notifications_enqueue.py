@@ -1,0 +1,101 @@
+"""Queueing deliveries for incident transitions: one row per (transition, channel), never two.
+
+The idempotency key names the incident, which occurrence of it, the
+transition and the channel; `delivery_unique_idempotency_key` makes a second
+insert of the same key a no-op, so an edge seen by two workers, or a reminder
+computed twice, queues one delivery.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from fleet.models import Delivery, DeliveryStatus, Incident, IncidentStatus, NotificationChannel, Transition
+
+
+def delivery_key(incident_id: int, occurrence: int, transition: str, channel_id: int, reminder: int = 0) -> str:
+    """The idempotency key of one transition on one channel."""
+    suffix = f"-{reminder}" if transition == Transition.REMINDER else ""
+    return f"incident-{incident_id}-o{occurrence}-{transition}{suffix}-ch{channel_id}"
+
+
+def _queue(rows: list[Delivery]) -> list[int]:
+    """Insert the deliveries not yet known by key; return the ids of those still pending."""
+    if not rows:
+        return []
+    Delivery.objects.bulk_create(rows, ignore_conflicts=True)
+    keys = [row.idempotency_key for row in rows]
+    return list(Delivery.objects.filter(idempotency_key__in=keys, status=DeliveryStatus.PENDING).values_list("pk", flat=True))
+
+
+def notifications_enqueue(incident_id: int, transition: str, *, now: datetime | None = None) -> list[int]:
+    """Queue one delivery of an incident's opening or resolution on each active channel of its organisation."""
+    now = now or timezone.now()
+    incident = Incident.objects.only("pk", "organization_id", "occurrences").get(pk=incident_id)
+    channels = NotificationChannel.objects.filter(organization_id=incident.organization_id, is_active=True)
+    return _queue(
+        [
+            Delivery(
+                channel=channel, incident_id=incident.pk, transition=transition, next_attempt_at=now, created_at=now,
+                idempotency_key=delivery_key(incident.pk, incident.occurrences, transition, channel.pk),
+            )
+            for channel in channels
+        ]
+    )
+
+
+def notifications_enqueue_reminders(*, now: datetime | None = None) -> list[int]:
+    """Queue a reminder on each channel for every open incident that has been open another repeat interval.
+
+    Reminders are numbered by how many whole intervals the current occurrence
+    has lasted, so re-running this at any moment queues each one once. Meter
+    incidents folded into an open gateway incident stay quiet: the gateway's
+    reminders speak for them.
+    """
+    now = now or timezone.now()
+    default_interval_s = settings.ALERTS_REPEAT_INTERVAL_S
+    incidents = list(
+        Incident.objects.filter(status=IncidentStatus.OPEN)
+        .filter(Q(folded_into__isnull=True) | ~Q(folded_into__status=IncidentStatus.OPEN))
+        .values_list("pk", "organization_id", "occurrences", "last_opened_at")
+    )
+    if not incidents:
+        return []
+    channels: dict[int, list[tuple[int, int]]] = {}
+    for channel_id, organization_id, interval_s in NotificationChannel.objects.filter(
+        is_active=True, organization_id__in={row[1] for row in incidents}
+    ).values_list("pk", "organization_id", "repeat_interval_s"):
+        channels.setdefault(organization_id, []).append((channel_id, interval_s or default_interval_s))
+    rows = []
+    for incident_id, organization_id, occurrences, last_opened_at in incidents:
+        open_s = (now - last_opened_at).total_seconds()
+        for channel_id, interval_s in channels.get(organization_id, []):
+            number = int(open_s // interval_s)
+            if number >= 1:
+                rows.append(
+                    Delivery(
+                        channel_id=channel_id, incident_id=incident_id, transition=Transition.REMINDER,
+                        next_attempt_at=now, created_at=now,
+                        idempotency_key=delivery_key(incident_id, occurrences, Transition.REMINDER, channel_id, number),
+                    )
+                )
+    return _queue(rows)
+
+
+def notifications_due(*, now: datetime | None = None) -> list[int]:
+    """Ids of deliveries to attempt now: pending ones whose time has come, and ones a dead worker left behind."""
+    now = now or timezone.now()
+    # A worker that died mid-send leaves its claim; after the lease the delivery is tried again
+    # (the receiver can tell by the unchanged X-FuseGuard-Delivery key).
+    Delivery.objects.filter(status=DeliveryStatus.SENDING, lease_until__lt=now).update(
+        status=DeliveryStatus.PENDING, lease_until=None, next_attempt_at=now
+    )
+    return list(
+        Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+        .order_by("next_attempt_at", "pk")
+        .values_list("pk", flat=True)[:1000]
+    )

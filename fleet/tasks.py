@@ -1,0 +1,34 @@
+"""Celery tasks: thin wrappers that take ids and call a service (the logic lives in fleet/services)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from fleet.services.alerts_evaluate import alerts_evaluate as evaluate
+from fleet.services.notifications_enqueue import notifications_due, notifications_enqueue_reminders
+from fleet.services.notifications_send import delivery_send
+
+
+@shared_task(name="fleet.tasks.alerts_evaluate")
+def alerts_evaluate() -> dict:
+    """Evaluate the fleet into incidents, then hand each queued delivery to a worker at once."""
+    result = evaluate()
+    for delivery_id in result.delivery_ids:
+        delivery_deliver.delay(delivery_id)
+    return {"opened": len(result.opened) + len(result.reopened), "resolved": len(result.resolved), "folded": result.folded}
+
+
+@shared_task(name="fleet.tasks.notifications_dispatch_due")
+def notifications_dispatch_due() -> int:
+    """Queue reminders for long-open incidents and hand every due delivery (retries too) to a worker."""
+    notifications_enqueue_reminders()
+    due = notifications_due()
+    for delivery_id in due:
+        delivery_deliver.delay(delivery_id)
+    return len(due)
+
+
+@shared_task(name="fleet.tasks.delivery_deliver")
+def delivery_deliver(delivery_id: int) -> str:
+    """Attempt one delivery; the service's claim makes a duplicate task harmless."""
+    return delivery_send(delivery_id)

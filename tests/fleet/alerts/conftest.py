@@ -1,0 +1,122 @@
+"""Fixtures for alerts: a fixed clock, helpers that set the latest state, and a real webhook receiver."""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from fleet.models import ChannelKind, ChargingNetwork, Gateway, Meter, MeterState, NotificationChannel
+from fleet.services.alerts_evaluate import AlertPolicy, alerts_evaluate
+
+T0 = datetime(2026, 11, 24, 12, 0, 0, tzinfo=UTC)
+"""A fixed moment the scenarios count from."""
+
+POLICY = AlertPolicy(meter_grace_period_s=60, gateway_grace_period_s=120, flap_window_s=900, flap_threshold=3)
+"""The defaults, spelled out so the scenarios read against known numbers."""
+
+SECRET = "webhook-secret-for-tests"
+
+
+def at(seconds: float) -> datetime:
+    """T0 plus some seconds."""
+    return T0 + timedelta(seconds=seconds)
+
+
+def gateway_seen(gateway: Gateway, when: datetime) -> None:
+    Gateway.objects.filter(pk=gateway.pk).update(last_seen=when)
+
+
+def meter_reading(meter: Meter, when: datetime) -> None:
+    """The meter delivered a reading at `when` (what ingestion records for a sample with grid values)."""
+    MeterState.objects.update_or_create(
+        meter=meter, defaults={"available": True, "last_reading_at": when, "lost_since": None, "detail": ""}
+    )
+
+
+def meter_lost(meter: Meter, when: datetime, detail: str = "MeterTransportError: timed out") -> None:
+    """The gateway reported `meter_lost` at `when`."""
+    MeterState.objects.update_or_create(meter=meter, defaults={"available": False, "lost_since": when, "detail": detail})
+
+
+def evaluate(seconds: float, policy: AlertPolicy = POLICY):
+    return alerts_evaluate(now=at(seconds), policy=policy)
+
+
+def add_meters(tenant, count: int) -> list[Meter]:
+    """More networks with a meter each on the tenant's site (the fixture's own meter comes first)."""
+    meters = [tenant.meter]
+    for index in range(count - 1):
+        network = ChargingNetwork.objects.create(site=tenant.site, name=f"extra-{index}", max_current_per_phase_a=32)
+        meters.append(Meter.objects.create(network=network, model="carlo-gavazzi-em24", host=f"10.0.0.{index + 2}"))
+    return meters
+
+
+@dataclass
+class WebhookReceiver:
+    """A real HTTP server on a loopback port that records each POST; answers can be scripted."""
+
+    url: str = ""
+    calls: list[dict] = field(default_factory=list)
+    answers: list[int] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def bodies(self) -> list[dict]:
+        with self.lock:
+            return [json.loads(call["body"]) for call in self.calls]
+
+
+def start_receiver() -> tuple[WebhookReceiver, ThreadingHTTPServer]:
+    receiver = WebhookReceiver()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 (http.server's naming)
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            with receiver.lock:
+                receiver.calls.append({"headers": dict(self.headers), "body": body})
+                status = receiver.answers.pop(0) if receiver.answers else 200
+            self.send_response(status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    receiver.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/fuseguard"
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return receiver, server
+
+
+@pytest.fixture
+def webhook():
+    receiver, server = start_receiver()
+    yield receiver
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def webhook_channel(tenant_a, webhook) -> NotificationChannel:
+    return NotificationChannel.objects.create(
+        organization=tenant_a.organization, name="ops webhook", kind=ChannelKind.WEBHOOK, webhook_url=webhook.url,
+        webhook_secret=SECRET,
+    )
+
+
+@pytest.fixture
+def email_channel(tenant_a) -> NotificationChannel:
+    return NotificationChannel.objects.create(
+        organization=tenant_a.organization, name="ops mail", kind=ChannelKind.EMAIL,
+        email_recipients="ops@alpha.example, oncall@alpha.example",
+    )
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Tenants create users; the production hasher would dominate these tests' time."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,202 @@
+"""Notifications: signed webhooks and e-mails on open and resolve, reminders while open, retries, never twice."""
+
+import hashlib
+import hmac
+import json
+import pytest
+from django.core import mail
+
+from fleet.models import ChannelKind, Delivery, DeliveryStatus, Incident, NotificationChannel, Transition
+from fleet.services.notifications_enqueue import notifications_due, notifications_enqueue, notifications_enqueue_reminders
+from fleet.services.notifications_send import delivery_send
+from tests.fleet.alerts.conftest import SECRET, add_meters, at, evaluate, gateway_seen, meter_lost, meter_reading
+
+pytestmark = pytest.mark.django_db
+
+HOUR_S = 3600
+
+
+def send_all(seconds: float) -> list[str]:
+    """What a worker does with everything due at that moment."""
+    return [delivery_send(pk, now=at(seconds)) for pk in notifications_due(now=at(seconds))]
+
+
+def open_meter_incident(tenant, seconds: float = 10) -> Incident:
+    gateway_seen(tenant.gateway, at(0))
+    meter_lost(tenant.meter, at(0))
+    [pk] = evaluate(seconds).opened
+    return Incident.objects.get(pk=pk)
+
+
+# --- webhook ----------------------------------------------------------------------------
+
+
+def test_an_opened_incident_is_posted_once_as_json_signed_with_hmac_sha256(tenant_a, webhook_channel, webhook):
+    incident = open_meter_incident(tenant_a)
+
+    assert send_all(10) == ["sent"]
+    assert send_all(11) == []
+
+    [call] = webhook.calls
+    body, headers = call["body"], call["headers"]
+    expected = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    assert hmac.compare_digest(headers["X-FuseGuard-Signature"], expected)
+    assert headers["Content-Type"] == "application/json"
+    assert headers["X-FuseGuard-Event"] == "incident.opened"
+    payload = json.loads(body)
+    assert headers["X-FuseGuard-Delivery"] == payload["delivery"] == f"incident-{incident.pk}-o1-opened-ch{webhook_channel.pk}"
+    assert payload["transition"] == "opened"
+    assert payload["incident"] | {"duration_s": None} == payload["incident"] | {
+        "id": incident.pk, "kind": "meter_lost", "status": "open", "organization": "alpha",
+        "site": {"id": tenant_a.site.pk, "name": "site-alpha"}, "gateway": None,
+        "meter": {"id": tenant_a.meter.pk, "network": "net-alpha", "host": "meter-alpha.example"},
+        "started_at": "2026-11-24T12:00:00Z", "opened_at": "2026-11-24T12:00:10Z", "occurrences": 1, "flapping": False,
+        "duration_s": None,
+    }
+    delivery = Delivery.objects.get()
+    assert (delivery.status, delivery.attempts, delivery.transition) == (DeliveryStatus.SENT, 1, Transition.OPENED)
+
+
+def test_the_same_transition_is_never_queued_twice(tenant_a, webhook_channel, webhook):
+    incident = open_meter_incident(tenant_a)
+    [queued] = Delivery.objects.values_list("pk", flat=True)
+    assert notifications_enqueue(incident.pk, Transition.OPENED, now=at(12)) == [queued]  # the same row, still pending
+    send_all(12)
+    assert notifications_enqueue(incident.pk, Transition.OPENED, now=at(13)) == []
+    assert send_all(13) == []
+    assert len(webhook.calls) == 1 and Delivery.objects.count() == 1
+
+
+def test_a_resolved_meter_sends_one_resolve_notification(tenant_a, webhook_channel, webhook):
+    open_meter_incident(tenant_a)
+    send_all(10)
+    meter_reading(tenant_a.meter, at(20))
+    evaluate(30)
+    evaluate(40)
+    send_all(40)
+    send_all(50)
+
+    assert [body["transition"] for body in webhook.bodies()] == ["opened", "resolved"]
+    resolved = webhook.bodies()[1]["incident"]
+    assert resolved["status"] == "resolved" and resolved["resolved_at"] == "2026-11-24T12:00:30Z"
+    assert resolved["duration_s"] == 20.0
+
+
+def test_a_silent_gateway_notifies_once_for_the_site_not_per_meter(tenant_a, webhook_channel, webhook):
+    for meter in add_meters(tenant_a, 4):
+        meter_reading(meter, at(0))
+    gateway_seen(tenant_a.gateway, at(0))
+    for seconds in (30, 60, 90, 121, 131, 141):
+        evaluate(seconds)
+        send_all(seconds)
+
+    [body] = webhook.bodies()
+    assert body["incident"]["kind"] == "gateway_offline" and body["incident"]["gateway"]["name"] == "gw-alpha"
+
+
+# --- retries ----------------------------------------------------------------------------
+
+
+def test_a_failed_webhook_is_retried_with_growing_delays_and_keeps_its_key(tenant_a, webhook_channel, webhook, settings):
+    settings.NOTIFICATIONS_RETRY_BASE_S = 30
+    webhook.answers = [500, 503]
+    open_meter_incident(tenant_a)
+
+    assert send_all(10) == ["retry"]
+    delivery = Delivery.objects.get()
+    assert delivery.next_attempt_at == at(40) and "HTTP 500" in delivery.last_error
+    assert send_all(39) == []
+    assert send_all(40) == ["retry"]
+    assert Delivery.objects.get().next_attempt_at == at(100)
+    assert send_all(100) == ["sent"]
+
+    keys = {call["headers"]["X-FuseGuard-Delivery"] for call in webhook.calls}
+    assert len(webhook.calls) == 3 and len(keys) == 1
+    assert Delivery.objects.get().attempts == 3
+
+
+def test_an_unreachable_webhook_is_given_up_after_the_last_attempt(tenant_a, settings):
+    settings.NOTIFICATIONS_MAX_ATTEMPTS = 2
+    NotificationChannel.objects.create(
+        organization=tenant_a.organization, name="dead", kind=ChannelKind.WEBHOOK, webhook_url="http://127.0.0.1:9/x",
+        webhook_secret=SECRET,
+    )
+    open_meter_incident(tenant_a)
+
+    assert send_all(10) == ["retry"]
+    assert send_all(10 + 30) == ["failed"]
+    delivery = Delivery.objects.get()
+    assert delivery.status == DeliveryStatus.FAILED and "ConnectError" in delivery.last_error
+    assert send_all(10_000) == []
+
+
+def test_a_delivery_left_by_a_dead_worker_is_tried_again_after_its_lease(tenant_a, webhook_channel, webhook):
+    open_meter_incident(tenant_a)
+    Delivery.objects.update(status=DeliveryStatus.SENDING, lease_until=at(40), attempts=1)
+
+    assert send_all(30) == []
+    assert send_all(41) == ["sent"]
+    assert len(webhook.calls) == 1
+
+
+# --- e-mail -----------------------------------------------------------------------------
+
+
+def test_an_email_channel_gets_a_message_through_djangos_backend(tenant_a, email_channel):
+    incident = open_meter_incident(tenant_a)
+    send_all(10)
+
+    [message] = mail.outbox
+    assert message.to == ["ops@alpha.example", "oncall@alpha.example"]
+    assert message.subject == "[FuseGuard] site-alpha: meter of net-alpha lost"
+    assert "MeterTransportError: timed out" in message.body and "Org alpha" in message.body
+    assert message.extra_headers["X-FuseGuard-Delivery"] == f"incident-{incident.pk}-o1-opened-ch{email_channel.pk}"
+
+
+# --- reminders --------------------------------------------------------------------------
+
+
+def test_reminders_repeat_every_interval_while_open_once_each(tenant_a, webhook_channel, webhook, settings):
+    settings.ALERTS_REPEAT_INTERVAL_S = 4 * HOUR_S
+    incident = open_meter_incident(tenant_a, seconds=0)
+    send_all(0)
+
+    for seconds in (HOUR_S, 4 * HOUR_S - 1, 4 * HOUR_S, 4 * HOUR_S + 10, 6 * HOUR_S, 8 * HOUR_S, 8 * HOUR_S + 1):
+        notifications_enqueue_reminders(now=at(seconds))
+        send_all(seconds)
+
+    assert [body["transition"] for body in webhook.bodies()] == ["opened", "reminder", "reminder"]
+    assert [call["headers"]["X-FuseGuard-Delivery"] for call in webhook.calls[1:]] == [
+        f"incident-{incident.pk}-o1-reminder-1-ch{webhook_channel.pk}",
+        f"incident-{incident.pk}-o1-reminder-2-ch{webhook_channel.pk}",
+    ]
+
+
+def test_a_channel_may_remind_more_often_and_folded_meter_incidents_stay_quiet(tenant_a, webhook_channel, webhook):
+    webhook_channel.repeat_interval_s = 600
+    webhook_channel.save()
+    open_meter_incident(tenant_a, seconds=0)
+    evaluate(200)  # the gateway (last seen at 0) is now silent too: its incident folds the meter's
+    send_all(200)
+    for seconds in (800, 1400):  # the gateway incident is 600 s and 1200 s old
+        notifications_enqueue_reminders(now=at(seconds))
+        send_all(seconds)
+
+    kinds = [(body["transition"], body["incident"]["kind"]) for body in webhook.bodies()]
+    assert kinds == [
+        ("opened", "meter_lost"), ("opened", "gateway_offline"), ("reminder", "gateway_offline"), ("reminder", "gateway_offline"),
+    ]
+
+
+def test_channels_of_other_organisations_and_inactive_ones_hear_nothing(tenant_a, tenant_b, webhook, webhook_channel):
+    NotificationChannel.objects.create(
+        organization=tenant_b.organization, name="bravo hook", kind=ChannelKind.WEBHOOK, webhook_url=webhook.url,
+    )
+    NotificationChannel.objects.create(
+        organization=tenant_a.organization, name="paused", kind=ChannelKind.WEBHOOK, webhook_url=webhook.url,
+        is_active=False,
+    )
+    open_meter_incident(tenant_a)
+    send_all(10)
+
+    assert [call["headers"]["X-FuseGuard-Delivery"].rsplit("-", 1)[1] for call in webhook.calls] == [f"ch{webhook_channel.pk}"]
