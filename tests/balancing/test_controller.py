@@ -187,3 +187,17 @@ def test_time_must_not_go_backwards():
 def test_settings_are_validated(fields, field):
     with pytest.raises(ScenarioError, match=f"^{field}:"):
         ControllerSettings(**fields)
+
+
+def test_capacity_flickering_around_the_minimum_does_not_chatter():
+    controller = Controller(ControllerSettings(min_pause_s=60, resume_delay_s=5, increase_step_a=None, increase_interval_s=0))
+    limits = NetworkLimits(32)
+    switches, previous = 0, None
+    for second in range(600):
+        # House load alternates every 10 s between leaving 5 A and 7 A for the charger.
+        house_a = 27 if (second // 10) % 2 else 25
+        value = controller.step(limits, grid(house_a, house_a, house_a), [charger("a")], second).setpoints_a["a"]
+        if previous is not None and (value > 0) != (previous > 0):
+            switches += 1
+        previous = value
+    assert 2 <= switches <= 2 * (600 // 60)
