@@ -9,7 +9,6 @@ from collections.abc import Sequence
 
 from .engine import allocate
 from .errors import ScenarioError
-from .model import check_unique_ids
 from .scenario import parse_scenario
 
 EXIT_INVALID_INPUT = 2
@@ -41,7 +40,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INVALID_INPUT
     try:
         scenario = parse_scenario(data)
-        check_unique_ids(scenario.chargers, scenario.limits)
         result = allocate(scenario.limits, scenario.grid, scenario.chargers, turn_order=scenario.turn_order)
     except ScenarioError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -19,7 +19,7 @@ from . import reasons as why
 from .constraints import units_down, units_up
 from .engine import allocate, is_fallback
 from .errors import ScenarioError
-from .model import Allocation, ChargerState, GridMeasurement, NetworkLimits, check_unique_ids
+from .model import Allocation, ChargerState, GridMeasurement, NetworkLimits, check_chargers
 from .phases import DRAWING_THRESHOLD_A, drawn_grid_phases
 
 
@@ -88,7 +88,7 @@ class Controller:
             raise ScenarioError("now_s", f"went backwards ({now_s:g} < {self._last_now_s:g}); pass a monotonic clock")
         self._last_now_s = now_s
         chargers = tuple(chargers)
-        check_unique_ids(chargers, limits)
+        check_chargers(chargers, limits)
         self._remember(chargers)
         # An active charger's reading counts as its own only up to what we last
         # allowed it (an inactive one's not at all, as in allocate).
@@ -238,6 +238,7 @@ class Controller:
         chargers: tuple[ChargerState, ...],
         setpoints: dict[str, float],
     ):
+        """Headroom per grid phase after what the controller actually set (None in fallback)."""
         if is_fallback(limits, grid) or safe.house_current_a is None:
             return None
         load_a = [0.0, 0.0, 0.0]

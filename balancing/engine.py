@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from . import reasons as why
 from .constraints import build_constraints, units_down, units_up
 from .filling import admit, first_blocking, top_up, water_fill
-from .model import MODE_FALLBACK, MODE_NORMAL, Allocation, ChargerState, GridMeasurement, NetworkLimits, check_unique_ids
+from .model import MODE_FALLBACK, MODE_NORMAL, Allocation, ChargerState, GridMeasurement, NetworkLimits, check_chargers
 from .phases import drawn_grid_phases, house_current_a
 
 
@@ -42,7 +42,7 @@ def allocate(
     order. Pure: same input, same output.
     """
     chargers = tuple(chargers)
-    check_unique_ids(chargers, limits)
+    check_chargers(chargers, limits)
     step = limits.current_step_a
     fallback = is_fallback(limits, grid)
     mode = MODE_FALLBACK if fallback else MODE_NORMAL

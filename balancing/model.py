@@ -223,8 +223,8 @@ class Allocation:
         }
 
 
-def check_unique_ids(chargers: Sequence[ChargerState], limits: NetworkLimits) -> None:
-    """Reject duplicate charger ids and references to unknown sub-circuits, naming the charger."""
+def check_chargers(chargers: Sequence[ChargerState], limits: NetworkLimits) -> None:
+    """Reject non-ChargerState items, duplicate ids and unknown sub-circuits, naming the charger by index."""
     circuit_ids = {circuit.id for circuit in limits.sub_circuits}
     seen: set[str] = set()
     for index, charger in enumerate(chargers):

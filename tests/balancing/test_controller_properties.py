@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -24,14 +26,25 @@ controller_settings = st.builds(
 
 @st.composite
 def cycles(draw):
-    """Limits, settings and 1-12 cycles of (elapsed_s, grid, chargers) for up to 12 chargers."""
+    """Limits, settings and 1-12 cycles of (elapsed_s, grid, chargers) for up to 12 chargers.
+
+    The chargers are drawn once; each cycle changes what varies in the field:
+    which vehicles are connected, what they draw, and the grid reading.
+    """
     limits = draw(network_limits())
     circuits = tuple(circuit.id for circuit in limits.sub_circuits)
-    count = draw(st.integers(0, 12))
+    chargers = [draw(charger_states(f"cp{i}", circuits)) for i in range(draw(st.integers(0, 12)))]
     grid_current = st.floats(-30, 90).map(lambda x: round(x, 1))
+    drawn_a = st.sampled_from([0.0, 0.0, 6.0, 10.0, 16.0, 24.5])
     steps = []
     for _ in range(draw(st.integers(1, 12))):
-        chargers = [draw(charger_states(f"cp{i}", circuits)) for i in range(count)]
+        changes = draw(
+            st.lists(st.tuples(st.booleans(), drawn_a, drawn_a, drawn_a), min_size=len(chargers), max_size=len(chargers))
+        )
+        chargers = [
+            replace(state, active=active, current_a=(l1, l2, l3))
+            for state, (active, l1, l2, l3) in zip(chargers, changes, strict=True)
+        ]
         measurement = draw(st.one_of(st.none(), st.builds(GridMeasurement, st.tuples(grid_current, grid_current, grid_current))))
         steps.append((draw(st.sampled_from([0, 1, 5, 10, 61, 900])), measurement, chargers))
     return limits, draw(controller_settings), steps
