@@ -20,6 +20,10 @@ WAITING_TURN = "waiting_turn"
 PACED_INCREASE = "paced_increase"
 RESUME_PENDING = "resume_pending"
 NO_VALID_SETPOINT = "no_valid_setpoint"
+# Set by the gateway, not by the engine, but listed here so that every code
+# has one home and one text.
+CHARGER_UNREACHABLE = "charger_unreachable"
+CHARGER_NOT_READ_YET = "charger_not_read_yet"
 
 _PHASE_LIMIT_PREFIX = "limited_by_phase_"
 _HOUSE_OVER_PREFIX = "house_over_limit_"
@@ -36,6 +40,8 @@ _TEXTS: dict[str, str] = {
     WAITING_TURN: "Paused: waiting its turn, chargers of the same priority take turns.",
     PACED_INCREASE: "Increasing step by step so that a short dip in house load causes no overshoot.",
     NO_VALID_SETPOINT: "Paused: no multiple of the setpoint step lies between the charger's minimum and maximum current.",
+    CHARGER_UNREACHABLE: "Paused: the gateway cannot reach the charger; its possible draw is kept free.",
+    CHARGER_NOT_READ_YET: "Paused: the charger has not been read yet since the gateway started.",
     RESUME_PENDING: "Paused a little longer before resuming, so that the contactor does not switch too often.",
 }
 
