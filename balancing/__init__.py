@@ -17,7 +17,12 @@ Public API (stable; the gateway and the server call these):
   None (or older than ``max_measurement_age_s``) means fallback.
 - ``Allocation(mode, setpoints_a, reasons, headroom_a, house_current_a)`` with ``to_json()``.
 - ``Controller(settings=ControllerSettings()).step(limits, grid, chargers, now_s) -> Allocation``:
-  pacing, hysteresis and turn-taking over ``allocate``, never above it.
+  pacing, hysteresis and turn-taking over ``allocate``, never above it; ``now_s`` is monotonic
+  seconds. ``ControllerSettings(increase_interval_s=10, increase_step_a=2, min_pause_s=60,
+  resume_delay_s=10, turn_period_s=900)``. ``Controller.last_safe`` is the pure allocation of the
+  last step, ``Controller.turn_order`` the queue.
+- ``balancing.phases.grid_phase(rotation, charger_phase)`` and ``drawn_grid_phases(charger)``:
+  the phase mapping, for the gateway's simulators and meter handling.
 - ``describe(code) -> str`` and the codes in ``balancing.reasons``.
 - ``ScenarioError(ValueError)``: invalid input; the message starts with the field's path.
 - ``parse_scenario(data) -> Scenario``: the CLI's JSON shape into the dataclasses above.
