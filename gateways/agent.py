@@ -19,7 +19,7 @@ from gateways.buffer import TelemetryBuffer
 from gateways.chargers.registry import DriverContext, make_driver
 from gateways.protocol import NetworkConfig, SiteConfig
 from gateways.recorder import Recorder
-from gateways.regulator import NetworkRegulator
+from gateways.regulator import CHARGER_READ_TIMEOUT_S, NetworkRegulator
 from meters import MeterClient, load_map
 
 log = logging.getLogger(__name__)
@@ -66,8 +66,11 @@ class Agent:
         poll_s = self.config.gateway.poll_interval_s
         io_timeout_s = max(0.05, poll_s * 0.3)
         drivers = {}
+        # A driver's own deadline covers a whole read (KEBA: two reports 100 ms apart); the
+        # regulator bounds each call as well and never waits for a slow read in the cycle.
+        driver_timeout_s = max(io_timeout_s, CHARGER_READ_TIMEOUT_S)
         for charger in network.chargers:
-            driver = await make_driver(charger, self.context, io_timeout_s)
+            driver = await make_driver(charger, self.context, driver_timeout_s)
             await driver.start()
             drivers[charger.id] = driver
         return NetworkRegulator(

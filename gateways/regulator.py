@@ -7,6 +7,13 @@ chargers' own failsafe watchdogs from firing while the agent lives. Decreases
 go out before increases, so shifting current from one charger to another
 never overloads a phase in between.
 
+Charger reads run as tasks of their own that may outlive a cycle: the cycle
+waits for them only a short grace after the meter has answered and otherwise
+uses each charger's latest reading. A slow protocol (KEBA's UDP asks for
+100 ms between commands) then delays neither the meter read nor the reaction
+to it. A charger not read yet since the start is left alone and its possible
+draw kept free, like an unreachable one.
+
 A charger that cannot be read cannot be regulated: until it answers again the
 loop assumes it may draw what it was last allowed (or its failsafe current,
 whichever is more) and keeps that much free for it, on the grid phases and in
@@ -16,6 +23,7 @@ the power budgets.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from dataclasses import dataclass, field, replace
@@ -39,8 +47,13 @@ log = logging.getLogger(__name__)
 
 UNREACHABLE = "charger_unreachable"
 """Reason code of a charger the agent cannot reach this cycle."""
+NOT_READ_YET = "charger_not_read_yet"
+"""Reason code of a charger whose first reading since the start has not arrived."""
 
 FAILSAFE_RETRY_S = 60.0
+CHARGER_READ_TIMEOUT_S = 1.0
+"""A charger read may take this long (in its own task); KEBA's two reports alone need 100 ms."""
+CHARGER_COMMAND_TIMEOUT_S = 0.5
 
 
 @dataclass
@@ -51,11 +64,17 @@ class ChargerSlot:
     driver: ChargerDriver
     available: bool = True
     reading: ChargerReading | None = None
+    read_task: asyncio.Task | None = None
     commanded_a: float | None = None
     failsafe_wanted: FailsafeSettings | None = None
     failsafe_confirmed: FailsafeSettings | None = None
     failsafe_next_try_s: float = 0.0
     problem: str = ""
+
+    @property
+    def controllable(self) -> bool:
+        """Answering, and read at least once: it takes part in the allocation and gets commands."""
+        return self.available and self.reading is not None
 
     def possible_draw_a(self) -> float:
         """The most this charger may draw while we cannot reach it."""
@@ -95,6 +114,9 @@ class NetworkRegulator:
         self.recorder = recorder
         self.clock = clock
         self.io_timeout_s = io_timeout_s if io_timeout_s is not None else max(0.05, gateway.poll_interval_s * 0.3)
+        self.read_grace_s = gateway.poll_interval_s * 0.1
+        self.read_timeout_s = max(self.io_timeout_s, CHARGER_READ_TIMEOUT_S)
+        self.command_timeout_s = max(self.io_timeout_s, CHARGER_COMMAND_TIMEOUT_S)
         self.controller = Controller(controller_settings)
         self.meter_watch = MeterWatch(network.meter.phase_rotation, gateway.stale_after_polls)
         self.slots = {c.id: ChargerSlot(c, drivers[c.id]) for c in network.chargers}
@@ -108,18 +130,23 @@ class NetworkRegulator:
     async def cycle(self) -> CycleResult:
         """Read everything, allocate, arm pending failsafes, command, record one sample."""
         now_s = self.clock()
-        meter_outcome, *charger_outcomes = await asyncio.gather(
-            self._bounded(self.meter.read()),
-            *(self._bounded(slot.driver.read()) for slot in self.slots.values()),
-        )
+        for slot in self.slots.values():
+            if slot.read_task is None:
+                slot.read_task = asyncio.ensure_future(self._bounded(slot.driver.read(), self.read_timeout_s))
+        meter_outcome = await self._bounded(self.meter.read())
+        pending = [slot.read_task for slot in self.slots.values() if not slot.read_task.done()]
+        if pending:
+            await asyncio.wait(pending, timeout=self.read_grace_s)
+        for slot in self.slots.values():
+            if slot.read_task.done():
+                self._note_charger(slot, slot.read_task.result())
+                slot.read_task = None
         grid, edge = self.meter_watch.observe(meter_outcome)
         if edge:
             self.recorder.event(edge.type, self.network.id, edge.detail, subject="meter")
-        for slot, outcome in zip(self.slots.values(), charger_outcomes):
-            self._note_charger(slot, outcome)
 
         limits, grid_measurement = self._limits_and_grid(grid, now_s)
-        states = [self._state(slot) for slot in self.slots.values() if slot.available]
+        states = [self._state(slot) for slot in self.slots.values() if slot.controllable]
         allocation = self.controller.step(limits, grid_measurement, states, now_s)
         allocation = self._with_unreachable(allocation)
         await self._arm_failsafes(now_s)  # the safety net first: at start, before any setpoint goes out
@@ -130,13 +157,14 @@ class NetworkRegulator:
         self.last = result
         return result
 
-    async def _bounded(self, awaitable):
-        """Await with the I/O timeout; return the result or the exception (never raise)."""
+    async def _bounded(self, awaitable, timeout_s: float | None = None):
+        """Await with a timeout (the I/O timeout by default); return the result or the exception (never raise)."""
+        timeout_s = self.io_timeout_s if timeout_s is None else timeout_s
         try:
-            async with asyncio.timeout(self.io_timeout_s):
+            async with asyncio.timeout(timeout_s):
                 return await awaitable
         except TimeoutError:
-            return TimeoutError(f"no answer within {self.io_timeout_s:.2f} s")
+            return TimeoutError(f"no answer within {timeout_s:.2f} s")
         except Exception as problem:  # noqa: BLE001 - every failure becomes an outcome the loop handles
             return problem
 
@@ -170,7 +198,7 @@ class NetworkRegulator:
         reserved_a = [0.0, 0.0, 0.0]
         reserved_w = 0.0
         for slot in self.slots.values():
-            if slot.available:
+            if slot.controllable:
                 continue
             draw_a = slot.possible_draw_a()
             for charger_phase in range(slot.config.phases):
@@ -206,24 +234,28 @@ class NetworkRegulator:
         )
 
     def _with_unreachable(self, allocation: Allocation) -> Allocation:
-        missing = [s.config.id for s in self.slots.values() if not s.available]
+        missing = [s.config.id for s in self.slots.values() if not s.controllable]
         if not missing:
             return allocation
         return replace(
             allocation,
             setpoints_a={**allocation.setpoints_a, **{cid: 0.0 for cid in missing}},
-            reasons={**allocation.reasons, **{cid: UNREACHABLE for cid in missing}},
+            reasons={
+                **allocation.reasons,
+                **{cid: UNREACHABLE if not self.slots[cid].available else NOT_READ_YET for cid in missing},
+            },
         )
 
     async def _command(self, allocation: Allocation) -> dict[str, str]:
         """Send every reachable charger its setpoint: decreases first, then the rest."""
-        reachable = [s for s in self.slots.values() if s.available]
+        reachable = [s for s in self.slots.values() if s.controllable]
         decreases = [s for s in reachable if s.commanded_a is None or allocation.setpoints_a[s.config.id] < s.commanded_a]
         others = [s for s in reachable if s not in decreases]
         failed: dict[str, str] = {}
         for wave in (decreases, others):
             outcomes = await asyncio.gather(
-                *(self._bounded(s.driver.apply_setpoint(allocation.setpoints_a[s.config.id])) for s in wave)
+                *(self._bounded(s.driver.apply_setpoint(allocation.setpoints_a[s.config.id]), self.command_timeout_s)
+                  for s in wave)
             )
             for slot, outcome in zip(wave, outcomes):
                 if isinstance(outcome, BaseException):
@@ -241,12 +273,14 @@ class NetworkRegulator:
         """Arm (and confirm by read-back) the watchdog of each reachable charger that still needs it."""
         due = [
             s for s in self.slots.values()
-            if s.available and s.failsafe_wanted is not None and s.failsafe_confirmed != s.failsafe_wanted
+            if s.controllable and s.failsafe_wanted is not None and s.failsafe_confirmed != s.failsafe_wanted
             and now_s >= s.failsafe_next_try_s
         ]
         if not due:
             return
-        outcomes = await asyncio.gather(*(self._bounded(s.driver.arm_failsafe(s.failsafe_wanted)) for s in due))
+        outcomes = await asyncio.gather(
+            *(self._bounded(s.driver.arm_failsafe(s.failsafe_wanted), self.command_timeout_s) for s in due)
+        )
         for slot, outcome in zip(due, outcomes):
             wanted = slot.failsafe_wanted
             if isinstance(outcome, FailsafeSettings) and outcome == wanted:
@@ -265,7 +299,13 @@ class NetworkRegulator:
             self.recorder.event("failsafe_failed", self.network.id, detail, subject=slot.config.id)
 
     async def close(self) -> None:
-        """Close the meter and charger connections."""
+        """Stop reads in flight and close the meter and charger connections."""
+        for slot in self.slots.values():
+            if slot.read_task is not None:
+                slot.read_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await slot.read_task
+                slot.read_task = None
         await self.meter.close()
         for slot in self.slots.values():
             await slot.driver.close()

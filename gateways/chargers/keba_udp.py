@@ -25,10 +25,12 @@ What this module decides, and why:
   safe side: whatever the vehicle still draws while the contactor opens stays in the
   house load the loop computes. `apply_setpoint` with a current > 0 is deferred to the
   first cycle after the pause (the station stays off meanwhile, drawing less, not more).
-- Known deviation: `read()` sends `report 2` and `report 3` on every call, so at the
-  loop's default 1 s poll interval they repeat faster than t_COM_pause (5 s) asks.
-  Fresh currents need `report 3`; complying means polling KEBA stations every 5 s or
-  less often, which is the loop's decision, not the driver's.
+- Reading cost: `report 3` (the currents) on every call; `report 2` only when the
+  cached one is older than t_COM_pause (5 s) or the station has announced a change of
+  State, Plug, Enable sys or Max curr since (it sends those on its own). One exchange
+  per cycle leaves the station free for commands, so a decrease is not queued behind
+  reads. Known deviation: `report 3` repeats faster than t_COM_pause (5 s) at poll
+  intervals below 5 s; fresh currents are what the house-load calculation needs.
 """
 
 from __future__ import annotations
@@ -190,7 +192,14 @@ class KebaUdpDriver(ChargerDriver):
     # -- the work, inside the deadline --------------------------------------------------
 
     async def _read(self) -> ChargerReading:
-        report2 = await self._report2()
+        cached = self._last_report2
+        fresh_enough = (
+            cached is not None
+            and time.monotonic() - cached.received_s < self.heartbeat_interval_s
+            and self.transport.status_at_s(self.host) < cached.received_s
+            and not self._expect_disabled
+        )
+        report2 = cached if fresh_enough else await self._report2()
         report3 = (await self._report(3)).fields
         plug = plug_state(report2.plug)
         enabled = report2.enable_sys == 1 and report2.enable_user == 1

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -66,6 +67,7 @@ class _Station:
     not_before_s: float = 0.0
     pending: _Pending | None = None
     status: dict[str, object] = field(default_factory=dict)
+    status_at_s: float = -math.inf
     malformed_datagrams: int = 0
 
 
@@ -160,6 +162,7 @@ class KebaUdpTransport(asyncio.DatagramProtocol):
             return
         if isinstance(message, StatusMessage):
             station.status.update(message.fields)
+            station.status_at_s = time.monotonic()
             return
         if pending is not None and not pending.reply.done() and pending.matches(message):
             pending.reply.set_result(message)
@@ -176,6 +179,11 @@ class KebaUdpTransport(asyncio.DatagramProtocol):
         """The latest unsolicited status fields from `host` (diagnosis only, never a reading)."""
         station = self._stations.get(host)
         return dict(station.status) if station else {}
+
+    def status_at_s(self, host: str) -> float:
+        """When `host` last announced a change of State, Plug, Enable sys, Max curr or E pres (monotonic s)."""
+        station = self._stations.get(host)
+        return station.status_at_s if station else -math.inf
 
     def malformed_datagrams(self, host: str) -> int:
         """How many malformed datagrams `host` has sent."""
