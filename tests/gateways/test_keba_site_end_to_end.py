@@ -121,6 +121,16 @@ async def keba_site(tmp_path):
     await world.stop()
 
 
+async def cycle_until(agent: Agent, world: "KebaSite", condition, within_s: float = 5.0) -> None:
+    """Run cycles a few hundred ms apart, checking the limits at each, until `condition()` holds."""
+    deadline = asyncio.get_running_loop().time() + within_s
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "condition not reached in time"
+        await agent.cycle()
+        assert_within_limits(world)
+        await asyncio.sleep(0.2)
+
+
 def assert_within_limits(world: KebaSite) -> None:
     for phase, load in enumerate(world.allowed_load_a()):
         assert world.house_load_a[phase] + load <= LIMIT_A + 1e-6, f"L{phase + 1} over the limit"
@@ -148,10 +158,7 @@ async def test_keba_stations_are_regulated_over_udp_through_load_steps_and_drop_
     await agent.cycle()
     assert_within_limits(world)
     assert not regulator.slots["cp1"].available and regulator.slots["cp2"].available
-    for _ in range(4):  # each malformed answer costs one read; then the station is back
-        await agent.cycle()
-        assert_within_limits(world)
-    assert regulator.slots["cp1"].available
+    await cycle_until(agent, world, lambda: regulator.slots["cp1"].available)
 
     # The meter drops out: fallback power within one cycle
     await world.meter.drop_out(True, mode="close")
@@ -167,14 +174,9 @@ async def test_keba_stations_are_regulated_over_udp_through_load_steps_and_drop_
     # A station goes silent: reported once, the other keeps room for it
     await asyncio.sleep(2.0)  # past any 2 s pause after `ena 0`, during which the agent does not talk to a station
     world.stations["cp2"].drop_out = True
-    for _ in range(2):
-        await agent.cycle()
-        assert_within_limits(world)
-    assert not regulator.slots["cp2"].available
+    await cycle_until(agent, world, lambda: not regulator.slots["cp2"].available)
     world.stations["cp2"].drop_out = False
-    for _ in range(2):
-        await agent.cycle()
-    assert regulator.slots["cp2"].available
+    await cycle_until(agent, world, lambda: regulator.slots["cp2"].available)
 
     events = [i["type"] for i in agent.buffer.pending(10_000).items if i["kind"] == "event"]
     assert events.count("meter_lost") == 1 and events.count("meter_restored") == 1
