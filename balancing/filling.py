@@ -131,21 +131,34 @@ def top_up(order: Sequence[int], maxs: Sequence[int], terms: Sequence[Terms], sl
     """Hand out the remainder one step per charger per round, in ``order``.
 
     Filling stops a group when a constraint cannot give every member another
-    step; the few steps left would be wasted without this. A charger refused
-    once stays refused, unless a charger with a negative coefficient (the
-    unbalance limit) took a step since: that can make room, so all are retried.
+    step; the few steps left would be wasted without this. A refused charger
+    stays refused unless the constraint that refused it gained slack since,
+    which only a charger with a negative coefficient on it (the unbalance
+    limit) taking a step can cause; then it is asked again.
     """
+    position = {i: k for k, i in enumerate(order)}
     candidates = [i for i in order if units[i] < maxs[i]]
+    refused_by: dict[int, int] = {}
     while candidates:
         took: list[int] = []
-        eased = False
+        eased: set[int] = set()
         for i in candidates:
             charger_terms = terms[i]
-            if first_blocking(charger_terms, 1, slack) is None:
-                take(charger_terms, 1, slack)
-                units[i] += 1
-                if not eased and any(a < 0 for _, a in charger_terms):
-                    eased = True
-                if units[i] < maxs[i]:
-                    took.append(i)
-        candidates = [i for i in order if units[i] < maxs[i]] if eased else took
+            blocking = first_blocking(charger_terms, 1, slack)
+            if blocking is not None:
+                refused_by[i] = blocking
+                continue
+            for r, a in charger_terms:
+                slack[r] -= a
+                if a < 0:
+                    eased.add(r)
+            units[i] += 1
+            if units[i] < maxs[i]:
+                took.append(i)
+        if eased:
+            again = [i for i, r in refused_by.items() if r in eased]
+            for i in again:
+                del refused_by[i]
+            took.extend(again)
+            took.sort(key=position.__getitem__)
+        candidates = took

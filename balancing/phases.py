@@ -60,15 +60,19 @@ def own_current_a(charger: ChargerState) -> Phases3:
     elif charger.active:
         cap_a = charger.max_current_a
     else:
-        cap_a = 0.0
+        return (0.0, 0.0, 0.0)
     own = [0.0, 0.0, 0.0]
+    offset = _ROTATION_OFFSET[charger.phase_rotation]
+    current = charger.current_a
     for p in range(charger.phases):
-        own[grid_phase(charger.phase_rotation, p)] += min(max(charger.current_a[p], 0.0), cap_a)
+        reading = current[p]
+        if reading > 0.0:
+            own[(p + offset) % 3] += reading if reading < cap_a else cap_a
     return (own[0], own[1], own[2])
 
 
 def house_current_a(grid: GridMeasurement, chargers: Sequence[ChargerState]) -> Phases3:
-    """House load per grid phase: grid current minus the chargers' own current.
+    """House load per grid phase: grid current minus the chargers' own current (``own_current_a``).
 
     The result is never below ``min(grid, 0)``: export that the grid meter sees
     gives headroom, but the chargers' readings alone never push the house
@@ -76,8 +80,9 @@ def house_current_a(grid: GridMeasurement, chargers: Sequence[ChargerState]) -> 
     """
     chargers_a = [0.0, 0.0, 0.0]
     for charger in chargers:
-        own = own_current_a(charger)
-        for p in range(3):
-            chargers_a[p] += own[p]
+        l1, l2, l3 = own_current_a(charger)
+        chargers_a[0] += l1
+        chargers_a[1] += l2
+        chargers_a[2] += l3
     house = [max(g - c, min(g, 0.0)) for g, c in zip(grid.current_a, chargers_a, strict=True)]
     return (house[0], house[1], house[2])
