@@ -48,18 +48,23 @@ def start_in_process_scheduler(stop: threading.Event | None = None) -> threading
     stop = stop or threading.Event()
 
     def loop() -> None:
+        from django.db import connections
+
         app.loader.import_default_modules()
         due = {name: 0.0 for name, _, _ in beat_table()}
-        while not stop.is_set():
-            now = time.monotonic()
-            for name, task, every_s in beat_table():
-                if now >= due[name]:
-                    due[name] = now + every_s
-                    try:
-                        app.tasks[task].apply()
-                    except Exception:  # the scheduler must outlive one bad run, as beat does
-                        log.exception("in-process run of %s failed", task)
-            stop.wait(1.0)
+        try:
+            while not stop.is_set():
+                now = time.monotonic()
+                for name, task, every_s in beat_table():
+                    if now >= due[name]:
+                        due[name] = now + every_s
+                        try:
+                            app.tasks[task].apply()
+                        except Exception:  # the scheduler must outlive one bad run, as beat does
+                            log.exception("in-process run of %s failed", task)
+                stop.wait(1.0)
+        finally:
+            connections.close_all()  # this thread's own connections
 
     thread = threading.Thread(target=loop, name="fuseguard-scheduler", daemon=True)
     thread.stop_event = stop  # type: ignore[attr-defined]

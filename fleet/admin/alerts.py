@@ -56,6 +56,11 @@ class NotificationChannelAdmin(TenantScopedAdmin):
     list_filter = ["kind", "is_active"]
     search_fields = ["name", "organization__name", "email_recipients", "webhook_url"]
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "webhook_url":
+            kwargs["assume_scheme"] = "https"  # a receiver of signed alerts should not be plain HTTP by accident
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
 
 @admin.register(Delivery)
 class DeliveryAdmin(_ViewOnly, TenantScopedAdmin):

@@ -27,7 +27,7 @@ from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from fleet.models import Gateway, Incident, IncidentKind, IncidentStatus, MeterState, Transition
-from fleet.services.notifications_enqueue import notifications_enqueue
+from fleet.services.notifications_enqueue import notifications_enqueue_many
 
 log = logging.getLogger(__name__)
 
@@ -156,10 +156,10 @@ def _converge(
                 cleared_at=None, occurrences=F("occurrences") + 1
             )
 
-    for obj in present.keys() - open_by_object.keys():
-        _open(kind, object_field, obj, present[obj], now, policy, result)
+    _open(kind, object_field, {obj: present[obj] for obj in present.keys() - open_by_object.keys()}, now, policy, result)
 
     quiet_since = now - timedelta(seconds=policy.flap_window_s)
+    to_resolve = []
     for obj, (pk, site_id, flapping, cleared_at) in open_by_object.items():
         if obj in present or site_id in unknown_sites:
             continue
@@ -170,59 +170,112 @@ def _converge(
                 continue
             if cleared_at > quiet_since:
                 continue
-        _resolve(pk, now, result)
+        to_resolve.append((pk, obj))
+    _resolve(kind, sorted(to_resolve), now, result)
 
 
-def _open(kind: str, object_field: str, obj: int, problem: Problem, now: datetime, policy: AlertPolicy,
+def _resolve(kind: str, candidates: list[tuple[int, int]], now: datetime, result: EvaluationResult) -> None:
+    """Resolve open incidents and queue their notifications in one transaction, so neither happens without the other.
+
+    Only the run whose UPDATE changes a row has resolved it, and only that run
+    notifies. Rows are locked in id order, the same in every worker, so two
+    runs resolving together wait for each other instead of deadlocking.
+    """
+    if not candidates:
+        return
+    with transaction.atomic():
+        resolved = []
+        for pk, obj in candidates:
+            if Incident.objects.filter(pk=pk, status=IncidentStatus.OPEN).update(
+                status=IncidentStatus.RESOLVED, resolved_at=now, cleared_at=None
+            ):
+                log.info("incident %s resolved (%s %s)", pk, kind, obj)
+                resolved.append(pk)
+        delivery_ids = notifications_enqueue_many(resolved, Transition.RESOLVED, now=now)
+    result.resolved += resolved
+    result.delivery_ids += delivery_ids
+
+
+def _open(kind: str, object_field: str, problems: dict[int, Problem], now: datetime, policy: AlertPolicy,
           result: EvaluationResult) -> None:
-    """Reopen the object's incident if it resolved within the flap window, else open a new one."""
-    recent = (
+    """Reopen each object's incident that resolved within the flap window; open new ones for the rest."""
+    if not problems:
+        return
+    recent: dict[int, tuple[int, int]] = {}
+    for obj, pk, occurrences in (
         Incident.objects.filter(
             kind=kind, status=IncidentStatus.RESOLVED, resolved_at__gte=now - timedelta(seconds=policy.flap_window_s),
+            **{f"{object_field}_id__in": list(problems)},
+        )
+        .order_by(f"{object_field}_id", "-resolved_at", "-pk")
+        .values_list(f"{object_field}_id", "pk", "occurrences")
+    ):
+        recent.setdefault(obj, (pk, occurrences))
+
+    for obj, (pk, occurrences) in sorted(recent.items()):
+        delivery_ids = _reopen(pk, occurrences, kind, problems[obj], now, policy)
+        if delivery_ids is not None:
+            result.reopened.append(pk)
+            result.delivery_ids += delivery_ids
+    rows = [
+        Incident(
+            organization_id=problem.organization_id, site_id=problem.site_id, kind=kind, status=IncidentStatus.OPEN,
+            started_at=problem.started_at, opened_at=now, last_opened_at=now, last_seen=now, detail=problem.detail,
             **{f"{object_field}_id": obj},
         )
-        .order_by("-resolved_at", "-pk")
-        .values_list("pk", "occurrences")
-        .first()
-    )
+        for obj, problem in problems.items()
+        if obj not in recent
+    ]
+    if not rows:
+        return
+    # Each incident is inserted together with its deliveries, so an opening is never left unannounced.
     try:
         with transaction.atomic():
-            if recent is not None:
-                pk, occurrences = recent
-                flapping = occurrences + 1 >= policy.flap_threshold
-                changed = Incident.objects.filter(pk=pk, status=IncidentStatus.RESOLVED, occurrences=occurrences).update(
-                    status=IncidentStatus.OPEN, resolved_at=None, cleared_at=None, last_seen=now, last_opened_at=now,
-                    occurrences=occurrences + 1, detail=problem.detail, **({"flapping": True} if flapping else {}),
-                )
-                if changed != 1:
-                    return
-                log.warning("incident %s reopened (%s, occurrence %s%s): %s", pk, kind, occurrences + 1,
-                            ", flapping" if flapping else "", problem.detail)
-                result.reopened.append(pk)
-                result.delivery_ids += notifications_enqueue(pk, Transition.OPENED, now=now)
-                return
-            incident = Incident.objects.create(
-                organization_id=problem.organization_id, site_id=problem.site_id, kind=kind, status=IncidentStatus.OPEN,
-                started_at=problem.started_at, opened_at=now, last_opened_at=now, last_seen=now, detail=problem.detail,
-                **{f"{object_field}_id": obj},
-            )
+            created = Incident.objects.bulk_create(rows)
+            delivery_ids = notifications_enqueue_many([incident.pk for incident in created], Transition.OPENED, now=now)
     except IntegrityError:
-        return  # another worker opened it first; that worker notifies
-    log.warning("incident %s opened (%s %s): %s", incident.pk, kind, obj, problem.detail)
-    result.opened.append(incident.pk)
-    result.delivery_ids += notifications_enqueue(incident.pk, Transition.OPENED, now=now)
+        # Another worker opened some of these at the same moment: one by one, each guarded by the
+        # constraint, and the worker whose INSERT succeeded is the one that notifies.
+        created, delivery_ids = [], []
+        for row in rows:
+            queued = _create_one(row, now)
+            if queued is not None:
+                created.append(row)
+                delivery_ids += queued
+    for incident in created:
+        log.warning("incident %s opened (%s %s): %s", incident.pk, kind, getattr(incident, f"{object_field}_id"),
+                    incident.detail)
+    result.opened += [incident.pk for incident in created]
+    result.delivery_ids += delivery_ids
 
 
-def _resolve(pk: int, now: datetime, result: EvaluationResult) -> None:
-    """Resolve one open incident; only the run that changes the row notifies."""
-    changed = Incident.objects.filter(pk=pk, status=IncidentStatus.OPEN).update(
-        status=IncidentStatus.RESOLVED, resolved_at=now, cleared_at=None
-    )
-    if changed != 1:
-        return
-    log.info("incident %s resolved", pk)
-    result.resolved.append(pk)
-    result.delivery_ids += notifications_enqueue(pk, Transition.RESOLVED, now=now)
+def _create_one(row: Incident, now: datetime) -> list[int] | None:
+    """Insert one incident with its deliveries; None if another worker's open incident is already there."""
+    try:
+        with transaction.atomic():
+            row.save(force_insert=True)
+            return notifications_enqueue_many([row.pk], Transition.OPENED, now=now)
+    except IntegrityError:
+        return None
+
+
+def _reopen(pk: int, occurrences: int, kind: str, problem: Problem, now: datetime, policy: AlertPolicy) -> list[int] | None:
+    """Reopen a recently resolved incident as one more occurrence; the queued deliveries, or None if another run did."""
+    flapping = occurrences + 1 >= policy.flap_threshold
+    try:
+        with transaction.atomic():
+            changed = Incident.objects.filter(pk=pk, status=IncidentStatus.RESOLVED, occurrences=occurrences).update(
+                status=IncidentStatus.OPEN, resolved_at=None, cleared_at=None, last_seen=now, last_opened_at=now,
+                occurrences=occurrences + 1, detail=problem.detail, **({"flapping": True} if flapping else {}),
+            )
+            if changed != 1:
+                return None
+            delivery_ids = notifications_enqueue_many([pk], Transition.OPENED, now=now)
+    except IntegrityError:
+        return None  # another worker opened a new incident for the object meanwhile
+    log.warning("incident %s reopened (%s, occurrence %s%s): %s", pk, kind, occurrences + 1,
+                ", flapping" if flapping else "", problem.detail)
+    return delivery_ids
 
 
 def _fold_meter_incidents(silent_sites: set[int]) -> int:

@@ -74,7 +74,7 @@ def start_receiver() -> tuple[WebhookReceiver, ThreadingHTTPServer]:
     receiver = WebhookReceiver()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802 (http.server's naming)
+        def do_POST(self):
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             with receiver.lock:
                 receiver.calls.append({"headers": dict(self.headers), "body": body})

@@ -191,8 +191,8 @@ def test_a_loss_after_the_flap_window_is_a_new_incident(tenant_a):
 
 
 def test_the_database_refuses_a_second_open_incident_for_the_same_meter(tenant_a):
-    fields = dict(organization=tenant_a.organization, site=tenant_a.site, meter=tenant_a.meter,
-                  kind=IncidentKind.METER_LOST, started_at=at(0))
+    fields = {"organization": tenant_a.organization, "site": tenant_a.site, "meter": tenant_a.meter,
+              "kind": IncidentKind.METER_LOST, "started_at": at(0)}
     Incident.objects.create(**fields)
     with pytest.raises(IntegrityError, match="incident_one_open_per_meter_kind"), transaction.atomic():
         Incident.objects.create(**fields)
@@ -201,8 +201,8 @@ def test_the_database_refuses_a_second_open_incident_for_the_same_meter(tenant_a
 
 
 def test_the_database_refuses_a_second_open_incident_for_the_same_gateway(tenant_a):
-    fields = dict(organization=tenant_a.organization, site=tenant_a.site, gateway=tenant_a.gateway,
-                  kind=IncidentKind.GATEWAY_OFFLINE, started_at=at(0))
+    fields = {"organization": tenant_a.organization, "site": tenant_a.site, "gateway": tenant_a.gateway,
+              "kind": IncidentKind.GATEWAY_OFFLINE, "started_at": at(0)}
     Incident.objects.create(**fields)
     with pytest.raises(IntegrityError, match="incident_one_open_per_gateway_kind"), transaction.atomic():
         Incident.objects.create(**fields)
@@ -222,7 +222,7 @@ def test_workers_evaluating_at_the_same_moment_open_and_notify_once(tenant_a, we
         try:
             barrier.wait()
             results.append(alerts_evaluate(now=at(10), policy=POLICY))
-        except Exception as problem:  # collected and asserted on below
+        except Exception as problem:  # noqa: BLE001 (collected and asserted on below)
             errors.append(problem)
         finally:
             connection.close()
@@ -239,3 +239,19 @@ def test_workers_evaluating_at_the_same_moment_open_and_notify_once(tenant_a, we
     assert len(opened) == 3
     assert Delivery.objects.count() == 3
     assert sorted(pk for result in results for pk in result.delivery_ids) == sorted(Delivery.objects.values_list("pk", flat=True))
+
+
+def test_when_another_worker_opened_one_of_a_batch_first_the_rest_still_open_and_only_they_notify(tenant_a, webhook_channel):
+    from fleet.services.alerts_evaluate import EvaluationResult, Problem, _open
+
+    meters = add_meters(tenant_a, 3)
+    taken = Incident.objects.create(organization=tenant_a.organization, site=tenant_a.site, meter=meters[1],
+                                "kind": IncidentKind.METER_LOST, "started_at": at(0)}
+    problems = {m.pk: Problem(tenant_a.site.pk, tenant_a.organization.pk, at(0), "lost") for m in meters}
+    result = EvaluationResult()
+
+    _open(IncidentKind.METER_LOST, "meter", problems, at(10), POLICY, result)
+
+    assert len(result.opened) == 2 and taken.pk not in result.opened
+    assert sorted(Delivery.objects.values_list("incident_id", flat=True)) == sorted(result.opened)
+    assert len(open_incidents()) == 3

@@ -3,6 +3,7 @@
 import hashlib
 import hmac
 import json
+
 import pytest
 from django.core import mail
 

@@ -1,0 +1,207 @@
+"""Alert figures: latency from a gateway event reaching the server to the webhook call; target <= 15 s.
+
+Everything real and at the default schedule (evaluation every 10 s): a
+throwaway PostgreSQL and Redis (the test suite's), a Celery worker with
+embedded beat as its own process, a webhook receiver on a loopback port. A
+feeder stores a sample every second for the site's networks, as the agent
+does. Each round picks a network, waits a random part of the schedule, stores
+a `meter_lost` event through the ingestion service, and times until the
+webhook for the opened incident arrives; then the same for `meter_restored`
+and the resolve notification. Each network is used for one lost/restored pair
+only, so no incident becomes flapping.
+
+The expected figure: up to one evaluation interval of waiting for the next
+run, plus the run and one delivery (milliseconds).
+
+Run: .venv/bin/python bench/alerts_latency.py [--pairs N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.machine import describe
+from tests.services import ThrowawayPostgres, ThrowawayRedis
+
+TARGET_S = 15.0
+
+
+class Receiver:
+    """Records when each webhook arrives, by incident id and transition."""
+
+    def __init__(self) -> None:
+        self.arrivals: dict[tuple[int, str], float] = {}
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+                with receiver.lock:
+                    receiver.arrivals.setdefault((body["incident"]["meter"]["id"], body["transition"]), time.monotonic())
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def wait(self, key: tuple[int, str], timeout_s: float) -> float | None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            with self.lock:
+                if key in self.arrivals:
+                    return self.arrivals[key]
+            time.sleep(0.02)
+        return None
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+
+class Gateway:
+    """Stores telemetry for one gateway through the ingestion service, numbered like the agent does."""
+
+    def __init__(self, gateway, networks) -> None:
+        self.gateway, self.networks = gateway, networks
+        self.lost: set[int] = set()
+        self.seq = 0
+        self.lock = threading.Lock()
+
+    def _ingest(self, items: list[dict]) -> None:
+        from fleet.services.telemetry_ingest import telemetry_ingest
+        from gateways.protocol import parse_batch
+
+        telemetry_ingest(self.gateway, parse_batch({"gateway": self.gateway.name, "items": items}))
+
+    def samples(self) -> None:
+        with self.lock:
+            items = []
+            for network in self.networks:
+                self.seq += 1
+                ok = network.pk not in self.lost
+                grid = [10.0, 8.0, 6.0] if ok else None
+                items.append({"seq": self.seq, "kind": "sample", "ts": now_iso(), "network": str(network.pk),
+                              "mode": "normal" if ok else "fallback", "grid_current_a": grid, "headroom_a": grid,
+                              "chargers": {}})
+            self._ingest(items)
+
+    def event(self, network, type_: str) -> float:
+        with self.lock:
+            self.seq += 1
+            (self.lost.add if type_ == "meter_lost" else self.lost.discard)(network.pk)
+            self._ingest([{"seq": self.seq, "kind": "event", "ts": now_iso(), "network": str(network.pk), "type": type_,
+                           "subject": "meter", "detail": "bench"}])
+            return time.monotonic()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--pairs", type=int, default=3, help="lost/restored pairs, one network each (default 3)")
+    args = parser.parse_args()
+
+    postgres, redis = ThrowawayPostgres(), ThrowawayRedis()
+    postgres.start()
+    redis.start()
+    worker = None
+    workdir = Path(tempfile.mkdtemp(prefix="fuseguard-bench-"))
+    try:
+        os.environ.update({"DATABASE_URL": postgres.url, "REDIS_URL": redis.url, "LOG_LEVEL": "WARNING"})
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fleet.settings")
+        import django
+
+        django.setup()
+        from django.conf import settings
+        from django.core.management import call_command
+        from django.db import connection
+
+        from fleet import models
+
+        call_command("migrate", verbosity=0)
+        receiver = Receiver()
+        organization = models.Organization.objects.create(name="Bench", slug="bench")
+        models.NotificationChannel.objects.create(organization=organization, name="hook", kind=models.ChannelKind.WEBHOOK,
+                                                  webhook_url=receiver.url, webhook_secret="bench")
+        site = models.Site.objects.create(organization=organization, name="site")
+        networks = []
+        for index in range(args.pairs):
+            network = models.ChargingNetwork.objects.create(site=site, name=f"net-{index}", max_current_per_phase_a=32)
+            models.Meter.objects.create(network=network, model="carlo-gavazzi-em24", host=f"10.0.0.{index + 1}")
+            networks.append(network)
+        gateway = Gateway(models.Gateway.objects.create(site=site, name="gw"), networks)
+        gateway.samples()
+
+        stop = threading.Event()
+
+        def feed() -> None:
+            while not stop.wait(1.0):
+                gateway.samples()
+            connection.close()
+
+        feeder = threading.Thread(target=feed, daemon=True)
+        feeder.start()
+        worker = subprocess.Popen(
+            [str(Path(sys.executable).parent / "celery"), "-A", "fleet", "worker", "--beat", "--pool", "solo",
+             "--loglevel", "WARNING", "--schedule", str(workdir / "beat-schedule"),
+             "--without-gossip", "--without-mingle", "--without-heartbeat"],
+            cwd=ROOT, env=dict(os.environ), stdout=open(workdir / "worker.log", "w"), stderr=subprocess.STDOUT,
+        )
+        interval_s = settings.ALERTS_EVALUATION_INTERVAL_S
+        time.sleep(interval_s + 2)  # the worker is up and beat has run once
+
+        rng = random.Random(7)
+        latencies: list[tuple[str, float]] = []
+        for network in networks:
+            meter_id = network.meter.pk
+            for type_, transition in (("meter_lost", "opened"), ("meter_restored", "resolved")):
+                time.sleep(rng.uniform(0, interval_s))
+                stored_at = gateway.event(network, type_)
+                arrived = receiver.wait((meter_id, transition), 3 * interval_s)
+                if arrived is None:
+                    raise SystemExit(f"no {transition} webhook within {3 * interval_s} s; see {workdir / 'worker.log'}")
+                latencies.append((type_, arrived - stored_at))
+        stop.set()
+        feeder.join(5)
+
+        print(describe())
+        print(f"evaluation every {interval_s} s (the default), worker with embedded beat, {len(latencies)} transitions")
+        for type_, seconds in latencies:
+            print(f"  {type_:<16}{seconds:>7.2f} s")
+        values = [seconds for _, seconds in latencies]
+        print(f"event stored -> webhook received: min {min(values):.2f} s, median {statistics.median(values):.2f} s, "
+              f"max {max(values):.2f} s; ratio of max to the {TARGET_S:.0f} s target {max(values) / TARGET_S:.2f}")
+        print(f"bound: {interval_s} s schedule + run + delivery; target -> {'met' if max(values) <= TARGET_S else 'MISSED'}")
+        connection.close()
+    finally:
+        if worker is not None:
+            worker.send_signal(signal.SIGTERM)
+            try:
+                worker.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+        redis.stop()
+        postgres.stop()
+
+
+if __name__ == "__main__":
+    main()
