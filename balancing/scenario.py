@@ -54,7 +54,7 @@ class Scenario:
 
 def _object(path: str, value: object, allowed: set[str], required: set[str]) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
-        raise ScenarioError(path, "must be an object")
+        raise ScenarioError(path or "scenario", "must be an object")
     for key in value:
         if key not in allowed:
             raise ScenarioError(

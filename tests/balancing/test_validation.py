@@ -128,6 +128,11 @@ def test_bad_scenarios_name_the_field(change, message):
         parse_scenario({**GOOD, **change})
 
 
+def test_a_scenario_must_be_an_object():
+    with pytest.raises(ScenarioError, match="^scenario: must be an object"):
+        parse_scenario([GOOD])
+
+
 def test_a_scenario_fills_in_the_defaults():
     scenario = parse_scenario(GOOD)
     assert scenario.limits == NetworkLimits(32, nominal_voltage_v=230)
