@@ -137,6 +137,13 @@ class NetworkRegulator:
         pending = [slot.read_task for slot in self.slots.values() if not slot.read_task.done()]
         if pending:
             await asyncio.wait(pending, timeout=self.read_grace_s)
+        never_read = [
+            slot.read_task for slot in self.slots.values()
+            if slot.reading is None and slot.available and not slot.read_task.done()
+        ]
+        if never_read:
+            # First cycles after a start: a station not read yet cannot be set, so wait for it once.
+            await asyncio.wait(never_read, timeout=self.read_timeout_s)
         for slot in self.slots.values():
             if slot.read_task.done():
                 self._note_charger(slot, slot.read_task.result())
@@ -230,8 +237,19 @@ class NetworkRegulator:
             priority=config.priority,
             active=active,
             current_a=reading.current_a if reading else (0.0, 0.0, 0.0),
-            setpoint_a=reading.setpoint_a if reading and reading.setpoint_a is not None else slot.commanded_a,
+            setpoint_a=self._lowest_setpoint_a(slot),
         )
+
+    @staticmethod
+    def _lowest_setpoint_a(slot: ChargerSlot) -> float | None:
+        """The lowest limit the charger may be obeying: what it reported, or what we sent it since.
+
+        The engine counts a charger's measured current as its own only up to this,
+        so a reading taken before a decrease (and a meter that already shows the
+        lower current) can never make the house load look smaller than it is.
+        """
+        known = [value for value in (slot.reading.setpoint_a if slot.reading else None, slot.commanded_a) if value is not None]
+        return min(known) if known else None
 
     def _with_unreachable(self, allocation: Allocation) -> Allocation:
         missing = [s.config.id for s in self.slots.values() if not s.controllable]
