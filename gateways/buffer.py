@@ -109,6 +109,28 @@ class TelemetryBuffer:
         self._count -= removed
         return removed
 
+    def highest_issued_seq(self) -> int:
+        """The highest sequence number ever handed out by this file (0 for a new one)."""
+        row = self._db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'items'").fetchone()
+        return row[0] if row else 0
+
+    def renumber_after(self, floor_seq: int) -> None:
+        """Give every buffered item a new number above `floor_seq`, keeping their order.
+
+        For a gateway whose state folder was lost: the server already holds items
+        up to `floor_seq` from its earlier life and would take new items with
+        lower numbers for resent ones and drop them.
+        """
+        with self._db:
+            self._db.execute("BEGIN")
+            rows = self._db.execute("SELECT seq, kind, payload FROM items ORDER BY seq").fetchall()
+            self._db.execute("DELETE FROM items")
+            self._db.execute("DELETE FROM gaps")
+            self._db.execute("UPDATE sqlite_sequence SET seq = ? WHERE name = 'items'", (floor_seq,))
+            if self._db.execute("SELECT changes()").fetchone()[0] == 0:
+                self._db.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('items', ?)", (floor_seq,))
+            self._db.executemany("INSERT INTO items (kind, payload) VALUES (?, ?)", [(k, p) for _, k, p in rows])
+
     def _thin(self) -> None:
         """Drop every second sample of the oldest half of the samples, recording the dropped seqs as gaps."""
         samples = [

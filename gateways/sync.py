@@ -137,6 +137,13 @@ class TelemetryUpload:
             log.error("telemetry batch refused (HTTP %s): %s", response.status_code, response.text[:300])
             return 0
         acked = int(response.json()["acked_seq"])
+        if acked > self.buffer.highest_issued_seq():
+            # The server holds numbers this buffer never issued: the state folder was lost and the
+            # numbering started again. Continue above the server's mark so nothing is taken for a resend.
+            log.warning("server holds telemetry up to #%d, this gateway's numbering is at #%d: renumbering the buffer",
+                        acked, self.buffer.highest_issued_seq())
+            self.buffer.renumber_after(acked)
+            return 0
         removed = self.buffer.acknowledge(acked)
         self.sent += removed
         return removed

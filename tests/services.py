@@ -175,6 +175,8 @@ _started: list[ThrowawayPostgres | ThrowawayRedis] = []
 @pytest.hookimpl(wrapper=True)
 def pytest_load_initial_conftests(early_config, parser, args):
     """Start the servers before pytest-django configures Django from the environment."""
+    # Persistent connections from live-server threads would keep the test database busy at teardown.
+    os.environ.setdefault("DATABASE_CONN_MAX_AGE_S", "0")
     try:
         if not os.environ.get("DATABASE_URL"):
             postgres = ThrowawayPostgres()

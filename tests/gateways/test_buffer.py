@@ -58,3 +58,17 @@ def test_acknowledging_forgets_items_and_their_gaps(tmp_path):
 
 def test_touching_ranges_merge():
     assert merge_ranges([(5, 5), (2, 3), (4, 4), (8, 9)]) == [(2, 5), (8, 9)]
+
+
+def test_renumbering_continues_above_a_given_number_and_keeps_the_order(tmp_path):
+    buffer = TelemetryBuffer(tmp_path / "b.sqlite3")
+    for i in range(3):
+        buffer.append("sample", {"n": i})
+    buffer.renumber_after(1000)
+    assert [(item["seq"], item["n"]) for item in buffer.pending(10).items] == [(1001, 0), (1002, 1), (1003, 2)]
+    assert buffer.append("event", {"type": "meter_lost"}) == 1004
+    assert buffer.highest_issued_seq() == 1004
+
+
+def test_a_new_buffer_has_issued_nothing(tmp_path):
+    assert TelemetryBuffer(tmp_path / "b.sqlite3").highest_issued_seq() == 0
