@@ -1,6 +1,8 @@
 """The agent's telemetry upload against the real server over HTTP (pytest-django's live server)."""
 
 import pytest
+from asgiref.sync import sync_to_async
+from django.db import connections
 
 from fleet.models import TelemetrySample
 from fleet.services.gateway_tokens import gateway_issue_token
@@ -17,8 +19,6 @@ def sample_payload(network_id: int) -> dict:
 @pytest.mark.asyncio
 @pytest.mark.django_db(transaction=True)
 async def test_the_buffer_is_sent_in_order_and_emptied_as_the_server_acknowledges(live_server, tmp_path):
-    from asgiref.sync import sync_to_async
-
     tenant = await sync_to_async(make_tenant)("upload")
     token = await sync_to_async(gateway_issue_token)(tenant.gateway)
     buffer = TelemetryBuffer(tmp_path / "b.sqlite3")
@@ -32,14 +32,13 @@ async def test_the_buffer_is_sent_in_order_and_emptied_as_the_server_acknowledge
         await link.close()
     assert sent == [3, 3, 1, 0] and len(buffer) == 0
     seqs = await sync_to_async(lambda: sorted(TelemetrySample.objects.values_list("seq", flat=True)))()
+    await sync_to_async(connections.close_all)()  # the helper thread's connection, before the database is dropped
     assert seqs == list(range(1, 8))
 
 
 @pytest.mark.asyncio
 @pytest.mark.django_db(transaction=True)
 async def test_a_gateway_that_lost_its_state_continues_above_the_servers_mark(live_server, tmp_path):
-    from asgiref.sync import sync_to_async
-
     tenant = await sync_to_async(make_tenant)("amnesia")
     token = await sync_to_async(gateway_issue_token)(tenant.gateway)
     link = ServerLink(live_server.url, token)
@@ -58,4 +57,5 @@ async def test_a_gateway_that_lost_its_state_continues_above_the_servers_mark(li
     finally:
         await link.close()
     seqs = await sync_to_async(lambda: sorted(TelemetrySample.objects.values_list("seq", flat=True)))()
+    await sync_to_async(connections.close_all)()
     assert seqs == list(range(1, 9))
