@@ -246,7 +246,7 @@ def test_when_another_worker_opened_one_of_a_batch_first_the_rest_still_open_and
 
     meters = add_meters(tenant_a, 3)
     taken = Incident.objects.create(organization=tenant_a.organization, site=tenant_a.site, meter=meters[1],
-                                "kind": IncidentKind.METER_LOST, "started_at": at(0)}
+                                    kind=IncidentKind.METER_LOST, started_at=at(0))
     problems = {m.pk: Problem(tenant_a.site.pk, tenant_a.organization.pk, at(0), "lost") for m in meters}
     result = EvaluationResult()
 
