@@ -93,6 +93,24 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL", "")
 """Celery broker; empty in the embedded default, where tasks run in-process."""
+if PRODUCTION and not REDIS_URL:
+    # Without a broker the alert evaluation would silently never run in a real deployment.
+    raise EnvironmentConfigError("REDIS_URL must be set in production (Celery broker for alerts and retention)")
+
+# Throttling and other counters must be shared by every web worker: Redis when there is one.
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
+TELEMETRY_RAW_RETENTION_DAYS = env_int("TELEMETRY_RAW_RETENTION_DAYS", 7, minimum=1)
+"""Raw samples (one per network and cycle) older than this are folded into downsampled rows."""
+TELEMETRY_DOWNSAMPLE_RESOLUTION_S = env_int("TELEMETRY_DOWNSAMPLE_RESOLUTION_S", 300, minimum=10, maximum=86400)
+TELEMETRY_RETENTION_DAYS = env_int("TELEMETRY_RETENTION_DAYS", 400, minimum=1)
+"""Downsampled samples and events older than this are deleted."""
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -128,6 +146,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "MeterModelEnum": "fleet.validators.meter_model_keys",
+        "PhaseRotationEnum": "balancing.PHASE_ROTATIONS",
+        "ChargerDriverEnum": "gateways.protocol.CHARGER_DRIVERS",
+        "EventTypeEnum": "fleet.models.telemetry.EventType",
+    },
 }
 
 AUTH_PASSWORD_VALIDATORS = [

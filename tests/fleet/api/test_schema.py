@@ -40,7 +40,7 @@ def test_the_schema_documents_the_operator_api():
     assert "token" in schema["components"]["schemas"][created.rsplit("/", 1)[1]]["properties"]
     assert "token" not in schema["components"]["schemas"]["Gateway"]["properties"]
     assert "/api/v1/gateways/{id}/rotate-token/" in paths and "/api/v1/gateways/{id}/revoke-token/" in paths
-    assert "abb-m4m" in schema["components"]["schemas"]["ModelEnum"]["enum"]
+    assert "abb-m4m" in schema["components"]["schemas"]["MeterModelEnum"]["enum"]
     # Swagger UI groups by tag: one group per resource
     assert paths["/api/v1/charging-networks/{id}/"]["patch"]["tags"] == ["charging-networks"]
 
