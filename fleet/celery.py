@@ -31,6 +31,7 @@ def beat_table() -> tuple[tuple[str, str, float], ...]:
         # name                          task                                      every (s)
         ("alerts-evaluate",             "fleet.tasks.alerts_evaluate",            float(settings.ALERTS_EVALUATION_INTERVAL_S)),
         ("notifications-dispatch-due",  "fleet.tasks.notifications_dispatch_due", float(settings.NOTIFICATIONS_RETRY_BASE_S)),
+        ("telemetry-retention",         "fleet.tasks.telemetry_retention",        3600.0),
     )
 
 

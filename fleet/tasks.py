@@ -7,6 +7,7 @@ from celery import shared_task
 from fleet.services.alerts_evaluate import alerts_evaluate as evaluate
 from fleet.services.notifications_enqueue import notifications_due, notifications_enqueue_reminders
 from fleet.services.notifications_send import delivery_send
+from fleet.services.telemetry_retention import telemetry_apply_retention
 
 
 @shared_task(name="fleet.tasks.alerts_evaluate")
@@ -32,3 +33,10 @@ def notifications_dispatch_due() -> int:
 def delivery_deliver(delivery_id: int) -> str:
     """Attempt one delivery; the service's claim makes a duplicate task harmless."""
     return delivery_send(delivery_id)
+
+
+@shared_task(name="fleet.tasks.telemetry_retention")
+def telemetry_retention() -> dict:
+    """Fold old raw samples into averages and delete what is past the retention (hourly; cheap when idle)."""
+    result = telemetry_apply_retention()
+    return {"raw_folded": result.raw_folded, "rows_written": result.rows_written, "deleted": result.deleted}

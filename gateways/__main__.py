@@ -81,7 +81,8 @@ async def run(args) -> int:
             simulated = SimulatedNetwork(network)
             for station_id, station in simulated.stations.items():
                 context.simulated_stations[station_id] = station
-                simulated.plug_in(station_id)
+                if not args.simulate_life:
+                    simulated.plug_in(station_id)
             await simulated.start()
             simulations.append(simulated)
     agent = Agent(config, context=context)
@@ -97,8 +98,13 @@ async def run(args) -> int:
         loop.add_signal_handler(sig, stop.set)
     try:
         async with asyncio.TaskGroup() as tasks:
-            for simulated in simulations:
+            for index, simulated in enumerate(simulations):
                 tasks.create_task(_until(stop, simulated.run()))
+                if args.simulate_life:
+                    from gateways.site_life import SiteLife, live
+
+                    life = SiteLife(meter_dropout_every_s=args.simulate_meter_dropouts_s)
+                    tasks.create_task(_until(stop, live(simulated, life, seed=index)))
             tasks.create_task(agent.run(stop))
             if link is not None:
                 upload = TelemetryUpload(link, agent.buffer, config.gateway.id)
@@ -137,6 +143,10 @@ def main(argv: list[str] | None = None) -> int:
     run_parser.add_argument("--keba-udp-bind", default="0.0.0.0", help="managed: address for KEBA UDP port 7090")
     run_parser.add_argument("--config-interval-s", type=float, default=30.0, help="managed: how often to poll the config")
     run_parser.add_argument("--simulate", action="store_true", help="also simulate the site's meter and chargers")
+    run_parser.add_argument("--simulate-life", action="store_true",
+                            help="with --simulate: wandering house load, vehicles arriving and leaving")
+    run_parser.add_argument("--simulate-meter-dropouts-s", type=float, metavar="S",
+                            help="with --simulate-life: let the meter drop out about every S seconds")
     run_parser.add_argument("--status-port", type=int, help="serve /status and /metrics on this port")
     run_parser.add_argument("--status-host", default="127.0.0.1")
     check_parser = commands.add_parser("check", help="validate a site config and exit")

@@ -36,6 +36,7 @@ from balancing import (
     GridMeasurement,
     NetworkLimits,
 )
+from balancing import reasons
 from balancing.phases import grid_phase
 from gateways.chargers.base import ChargerDriver, ChargerError, ChargerReading, ChargingState, FailsafeSettings, PlugState
 from gateways.failsafe import failsafe_plan, network_limits
@@ -45,10 +46,8 @@ from gateways.recorder import Recorder
 
 log = logging.getLogger(__name__)
 
-UNREACHABLE = "charger_unreachable"
-"""Reason code of a charger the agent cannot reach this cycle."""
-NOT_READ_YET = "charger_not_read_yet"
-"""Reason code of a charger whose first reading since the start has not arrived."""
+UNREACHABLE = reasons.CHARGER_UNREACHABLE
+NOT_READ_YET = reasons.CHARGER_NOT_READ_YET
 
 FAILSAFE_RETRY_S = 60.0
 CHARGER_READ_TIMEOUT_S = 1.0

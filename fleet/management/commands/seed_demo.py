@@ -1,7 +1,8 @@
-"""Seed the embedded demo: one organisation, a login for it and a simulated site."""
+"""Seed the embedded demo: one organisation, a login for it and three simulated sites."""
 
 import os
 import secrets
+from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
@@ -12,10 +13,33 @@ from fleet.models import Charger, ChargingNetwork, Gateway, Membership, Meter, O
 DEMO_USERNAME = "demo"
 
 
+@dataclass(frozen=True)
+class DemoSite:
+    """One simulated site of the demo."""
+
+    name: str
+    gateway: str
+    meter_model: str
+    max_current_per_phase_a: int
+    fallback_power_w: int | None
+    chargers: tuple[tuple[str, str, int], ...]  # (name, phase rotation, phases)
+    flaky_meter: bool = False
+
+
+DEMO_SITES = (
+    DemoSite("Garage North", "garage-north", "carlo-gavazzi-em24", 32, 4140,
+             (("cp1", "L1L2L3", 3), ("cp2", "L2L3L1", 3), ("cp3", "L3L1L2", 3))),
+    DemoSite("Office Park", "office-park", "siemens-7km2200", 40, 8280,
+             (("east-1", "L1L2L3", 3), ("east-2", "L2L3L1", 3), ("west-1", "L3L1L2", 1), ("west-2", "L1L2L3", 1))),
+    DemoSite("Riverside Flats", "riverside-flats", "kostal-ksem", 25, None,
+             (("flat-a", "L1L2L3", 3), ("flat-b", "L2L3L1", 3)), flaky_meter=True),
+)
+
+
 class Command(BaseCommand):
     """Create (or refresh) the demo organisation and print how to sign in."""
 
-    help = "Create the demo organisation, a simulated site and an operator login, and print the login."
+    help = "Create the demo organisation, three simulated sites and an operator login, and print the login."
 
     def handle(self, *args, **options) -> None:
         password = os.environ.get("FUSEGUARD_DEMO_PASSWORD") or secrets.token_urlsafe(12)
@@ -26,27 +50,33 @@ class Command(BaseCommand):
             user.set_password(password)
             user.save()
             Membership.objects.update_or_create(user=user, organization=organization, defaults={"role": Role.ADMIN})
-            self._seed_site(organization)
+            for number, demo in enumerate(DEMO_SITES):
+                seed_site(organization, demo, meter_port=15020 + number)
         self.stdout.write(
             self.style.SUCCESS(f"Demo login: user {DEMO_USERNAME!r}, password {password!r} (organisation {organization.name})")
         )
 
-    def _seed_site(self, organization: Organization) -> None:
-        site, _ = Site.objects.get_or_create(
-            organization=organization, name="Garage North", defaults={"address": "Demo street 1", "time_zone": "Europe/Berlin"}
-        )
-        Gateway.objects.get_or_create(site=site, name="garage-north")
-        network, created = ChargingNetwork.objects.get_or_create(
-            site=site,
-            name="main",
-            defaults={"max_current_per_phase_a": 32, "max_power_w": 22000, "fallback_power_w": 4140},
-        )
-        if not created:
-            return
-        meter = Meter(network=network, model="carlo-gavazzi-em24", host="127.0.0.1", port=15020, unit_id=1)
-        meter.full_clean()
-        meter.save()
-        for name, rotation in (("cp1", "L1L2L3"), ("cp2", "L2L3L1"), ("cp3", "L3L1L2")):
-            charger = Charger(network=network, name=name, driver="simulated", phase_rotation=rotation, max_current_a=16)
-            charger.full_clean()
-            charger.save()
+
+def seed_site(organization: Organization, demo: DemoSite, meter_port: int) -> Site:
+    """Create one demo site with its gateway, network, meter and chargers, unless it exists."""
+    site, _ = Site.objects.get_or_create(
+        organization=organization, name=demo.name, defaults={"address": "Demo street 1", "time_zone": "Europe/Berlin"}
+    )
+    Gateway.objects.get_or_create(site=site, name=demo.gateway)
+    network, created = ChargingNetwork.objects.get_or_create(
+        site=site,
+        name="main",
+        defaults={"max_current_per_phase_a": demo.max_current_per_phase_a, "max_power_w": 22000 if len(demo.chargers) < 4 else 44000,
+                  "fallback_power_w": demo.fallback_power_w},
+    )
+    if not created:
+        return site
+    meter = Meter(network=network, model=demo.meter_model, host="127.0.0.1", port=meter_port)
+    meter.full_clean()
+    meter.save()
+    for name, rotation, phases in demo.chargers:
+        charger = Charger(network=network, name=name, driver="simulated", phase_rotation=rotation, phases=phases,
+                          max_current_a=16)
+        charger.full_clean()
+        charger.save()
+    return site
