@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import platform
+import sys
 import threading
 import time
 import timeit
+from pathlib import Path
 
 import pymodbus
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
+
+from bench.machine import describe  # noqa: E402
 
 from meters import MeterClient, get_model
 from meters.decode import decode_reading
@@ -29,20 +33,8 @@ DEFAULT_MODELS = ("carlo-gavazzi-em24", "siemens-7km2200", "tq-em300-lr", "froni
 
 
 def describe_machine() -> str:
-    """One paragraph about where the numbers come from."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
-            names = [line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")]
-        if names:
-            cpu = names[0]
-    except OSError:
-        pass
-    return (
-        f"machine: {platform.node()} {platform.system()} {platform.release()} {platform.machine()}\n"
-        f"cpu: {cpu}, {os.cpu_count()} logical cores\n"
-        f"python {platform.python_version()} ({platform.python_implementation()}), pymodbus {pymodbus.__version__}"
-    )
+    """Where the numbers come from, with the pymodbus version."""
+    return f"{describe()}, pymodbus {pymodbus.__version__}"
 
 
 class SimulatorThread:

@@ -39,7 +39,8 @@ from balancing import (
 from balancing import reasons
 from balancing.phases import grid_phase
 from gateways.chargers.base import ChargerDriver, ChargerError, ChargerReading, ChargingState, FailsafeSettings, PlugState
-from gateways.failsafe import failsafe_plan, network_limits
+from gateways.engine_inputs import charger_state, network_limits
+from gateways.failsafe import failsafe_plan
 from gateways.meter_watch import GridReading, MeterWatch
 from gateways.protocol import ChargerConfig, GatewayConfig, NetworkConfig
 from gateways.recorder import Recorder
@@ -227,13 +228,8 @@ class NetworkRegulator:
         reading = slot.reading
         config = slot.config
         active = reading is not None and reading.plug is PlugState.PLUGGED and reading.state is not ChargingState.ERROR
-        return ChargerState(
-            id=config.id,
-            max_current_a=config.max_current_a,
-            min_current_a=config.min_current_a,
-            phase_rotation=config.phase_rotation,
-            phases=config.phases,
-            priority=config.priority,
+        return charger_state(
+            config,
             active=active,
             current_a=reading.current_a if reading else (0.0, 0.0, 0.0),
             setpoint_a=self._lowest_setpoint_a(slot),
