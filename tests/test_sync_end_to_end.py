@@ -8,7 +8,6 @@ agent's buffer above the acknowledged mark: nothing missing, nothing doubled.
 
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -17,31 +16,15 @@ from pathlib import Path
 
 import httpx
 import pytest
-from django.db import connection
 
 from fleet.models import (
     Charger, ChargingNetwork, Gateway, Meter, Organization, Site, TelemetryEvent, TelemetryGap, TelemetrySample,
 )
 from fleet.services.gateway_tokens import gateway_issue_token
+from tests.processes import free_port, test_database_url, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until(predicate, timeout_s: float, what: str):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 class Server:
@@ -50,10 +33,9 @@ class Server:
     def __init__(self, port: int):
         self.port = port
         self.process = None
-        settings = connection.settings_dict
         self.env = {
             **os.environ,
-            "DATABASE_URL": f"postgresql://{settings['USER']}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}",
+            "DATABASE_URL": test_database_url(),
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         }
 

@@ -1,7 +1,6 @@
 """The agent's status page and its command line, as an operator uses them."""
 
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -11,6 +10,7 @@ import httpx
 import pytest
 
 from gateways.status import StatusServer, prometheus_text
+from tests.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -43,12 +43,6 @@ async def test_the_status_page_answers_json_and_metrics_over_http():
         assert missing.status_code == 404
     finally:
         await server.stop()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.mark.slow

@@ -35,6 +35,7 @@ from fleet.models import (
 )
 from fleet.services.gateway_tokens import gateway_issue_token
 from tests.fleet.alerts.conftest import SECRET
+from tests.processes import test_database_url, wait_until
 
 ROOT = Path(__file__).resolve().parents[3]
 BIN = Path(sys.executable).parent
@@ -43,16 +44,6 @@ TELEMETRY_URL = "/api/gateway/v1/telemetry"
 
 def now_iso() -> str:
     return datetime.now(UTC).isoformat().replace("+00:00", "Z")
-
-
-def wait_until(predicate, timeout_s: float, what: str):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 class Agent:
@@ -119,10 +110,9 @@ def site_with_meters(organization: Organization, name: str, count: int) -> tuple
 
 
 def start_worker(tmp_path: Path) -> subprocess.Popen:
-    database = connection.settings_dict
     env = {
         **os.environ,
-        "DATABASE_URL": f"postgresql://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
+        "DATABASE_URL": test_database_url(),
         "ALERTS_EVALUATION_INTERVAL_S": "1",
         "ALERTS_METER_GRACE_PERIOD_S": "2",
         "ALERTS_GATEWAY_GRACE_PERIOD_S": "4",
