@@ -24,6 +24,7 @@ NO_VALID_SETPOINT = "no_valid_setpoint"
 # has one home and one text.
 CHARGER_UNREACHABLE = "charger_unreachable"
 CHARGER_NOT_READ_YET = "charger_not_read_yet"
+ALLOCATION_FAILED = "allocation_failed"
 
 _PHASE_LIMIT_PREFIX = "limited_by_phase_"
 _HOUSE_OVER_PREFIX = "house_over_limit_"
@@ -42,6 +43,7 @@ _TEXTS: dict[str, str] = {
     NO_VALID_SETPOINT: "Paused: no multiple of the setpoint step lies between the charger's minimum and maximum current.",
     CHARGER_UNREACHABLE: "Paused: the gateway cannot reach the charger; its possible draw is kept free.",
     CHARGER_NOT_READ_YET: "Paused: the charger has not been read yet since the gateway started.",
+    ALLOCATION_FAILED: "Paused: the gateway could not compute an allocation from its inputs (see its log).",
     RESUME_PENDING: "Paused a little longer before resuming, so that the contactor does not switch too often.",
 }
 

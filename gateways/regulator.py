@@ -124,6 +124,7 @@ class NetworkRegulator:
         for charger_id, settings in plan.items():
             self.slots[charger_id].failsafe_wanted = settings
         self.last: CycleResult | None = None
+        self.allocation_failing = False
 
     # --- the cycle ---------------------------------------------------------------
 
@@ -152,10 +153,7 @@ class NetworkRegulator:
         if edge:
             self.recorder.event(edge.type, self.network.id, edge.detail, subject="meter")
 
-        limits, grid_measurement = self._limits_and_grid(grid, now_s)
-        states = [self._state(slot) for slot in self.slots.values() if slot.controllable]
-        allocation = self.controller.step(limits, grid_measurement, states, now_s)
-        allocation = self._with_unreachable(allocation)
+        allocation = self._with_unreachable(self._allocate(grid, now_s))
         await self._arm_failsafes(now_s)  # the safety net first: at start, before any setpoint goes out
         failed = await self._command(allocation)
 
@@ -163,6 +161,26 @@ class NetworkRegulator:
         self.recorder.sample(self.network.id, allocation, grid, self.slots)
         self.last = result
         return result
+
+    def _allocate(self, grid: GridReading | None, now_s: float) -> Allocation:
+        """The controller's allocation; if anything in it fails, everything paused (never a crash, never more current)."""
+        try:
+            limits, grid_measurement = self._limits_and_grid(grid, now_s)
+            states = [self._state(slot) for slot in self.slots.values() if slot.controllable]
+            allocation = self.controller.step(limits, grid_measurement, states, now_s)
+        except Exception:  # noqa: BLE001 - a bad value or a bug must not stop regulation: draw less
+            if not self.allocation_failing:
+                log.exception("network %s: allocation failed; pausing every charger until it succeeds", self.network.id)
+            self.allocation_failing = True
+            return Allocation(
+                mode="fallback",
+                setpoints_a={cid: 0.0 for cid in self.slots},
+                reasons={cid: reasons.ALLOCATION_FAILED for cid in self.slots},
+            )
+        if self.allocation_failing:
+            log.info("network %s: allocation works again", self.network.id)
+        self.allocation_failing = False
+        return allocation
 
     async def _bounded(self, awaitable, timeout_s: float | None = None):
         """Await with a timeout (the I/O timeout by default); return the result or the exception (never raise)."""

@@ -262,3 +262,19 @@ async def test_when_the_gateway_dies_the_chargers_fall_back_by_themselves_within
     assert all(station.failsafe_active for station in world.stations.values())
     assert power_w <= 4140
     await world.stop()
+
+
+@pytest.mark.asyncio
+async def test_a_charger_reporting_nonsense_pauses_everything_instead_of_stopping_the_loop(site):
+    await site.cycle()
+
+    async def nonsense():
+        from gateways.chargers.base import ChargerReading, ChargingState, PlugState
+
+        return ChargerReading(PlugState.PLUGGED, ChargingState.CHARGING, True, (float("nan"), 0.0, 0.0), 16.0)
+
+    site.regulator.slots["cp1"].driver.read = nonsense
+    result = await site.cycle()
+    assert set(result.allocation.setpoints_a.values()) == {0.0}
+    assert set(result.allocation.reasons.values()) == {"allocation_failed"}
+    assert all(station.effective_limit_a() == 0 for station in site.world.stations.values())
