@@ -16,6 +16,7 @@ from gateways.chargers.registry import DriverContext
 from gateways.chargers.simulated import Vehicle
 from gateways.protocol import parse_site_config
 from gateways.simulation import SimulatedNetwork
+from meters.sim import Fault
 
 IMMEDIATE = ControllerSettings(increase_interval_s=0, increase_step_a=None, min_pause_s=0, resume_delay_s=0)
 LIMIT_A = 25
@@ -278,3 +279,16 @@ async def test_a_charger_reporting_nonsense_pauses_everything_instead_of_stoppin
     assert set(result.allocation.setpoints_a.values()) == {0.0}
     assert set(result.allocation.reasons.values()) == {"allocation_failed"}
     assert all(station.effective_limit_a() == 0 for station in site.world.stations.values())
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("fault", [Fault.GARBAGE, Fault.HALF_FRAME, Fault.EXCEPTION, Fault.CLOSE])
+async def test_a_misbehaving_meter_means_fallback_in_that_cycle_and_normal_once_it_answers(site, fault):
+    await site.cycle()
+    site.world.meter.fault(fault, exception_code=4)
+    assert (await site.cycle()).allocation.mode == "fallback"
+    site.world.meter.fault(Fault.NONE)
+    # The meter client may wait out one back-off after a broken connection before it reconnects.
+    modes = [(await site.cycle()).allocation.mode for _ in range(3)]
+    assert modes[-1] == "normal"
+    assert site.events().count("meter_lost") == 1 and site.events().count("meter_restored") == 1
