@@ -62,7 +62,7 @@ install_project() {
 }
 
 ensure_test_services() {
-    # The tests start their own PostgreSQL and Redis servers from these binaries.
+    # The tests start their own PostgreSQL and Redis servers from these binaries, and drive Chromium.
     local missing=()
     if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
         missing+=(postgresql)
@@ -71,6 +71,8 @@ ensure_test_services() {
     if [ "$(id -u)" -eq 0 ] && ! id postgres >/dev/null 2>&1; then
         missing+=(postgresql)
     fi
+    # The dashboard's end-to-end test drives a real headless browser (Debian's package name).
+    command -v chromium >/dev/null || [ -x /usr/bin/chromium ] || missing+=(chromium)
     if [ "${#missing[@]}" -gt 0 ]; then
         apt_install "${missing[@]}"
     fi
