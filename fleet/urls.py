@@ -14,4 +14,5 @@ urlpatterns = [
     path("api/gateway/v1/", include("fleet.sync.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("fleet.dashboard.urls")),
 ]

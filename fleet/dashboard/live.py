@@ -1,0 +1,130 @@
+"""The JSON the site page polls: the latest states, and the samples stored since the page's cursor.
+
+Column-oriented so that the page's script hands the numbers to the chart as
+they are, without reshaping every sample.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from fleet.dashboard.selectors import NetworkPanel, site_detail
+from fleet.models import Charger, Site, TelemetrySample
+
+LIVE_WINDOW_S = 600
+"""How far back the site chart reaches when it first loads."""
+MAX_LIVE_WINDOW_S = 3600
+MAX_LIVE_ROWS = 5000
+"""Most samples one poll returns; at one sample per second and network this is over an hour of one network."""
+
+
+
+def _peak(values) -> float | None:
+    """A charger's highest phase current: the one its setpoint caps."""
+    numbers = [v for v in values or () if isinstance(v, int | float)]
+    return max(numbers) if numbers else None
+
+
+def site_samples(site: Site, now: datetime, window_s: int = LIVE_WINDOW_S, after_id: int | None = None) -> dict:
+    """The site's samples of the last `window_s` seconds (only those stored after `after_id`, when given), per network.
+
+    Column-oriented so that the chart can append them as they are: times in
+    epoch milliseconds, grid current per phase, whether the network ran on its
+    fallback, and per charger (keyed by its id) the highest phase current and
+    the setpoint. `last_id` is the cursor for the next poll; ids grow with
+    storage order, so samples a gateway uploads late from its buffer still
+    arrive on the next poll.
+    """
+    window_s = max(10, min(int(window_s), MAX_LIVE_WINDOW_S))
+    samples = TelemetrySample.objects.filter(network__site=site, ts__gte=now - timedelta(seconds=window_s))
+    if after_id is not None:
+        samples = samples.filter(id__gt=after_id)
+    rows = list(
+        samples.order_by("-id").values_list("id", "network_id", "ts", "mode", "grid_l1_a", "grid_l2_a", "grid_l3_a", "chargers")[
+            :MAX_LIVE_ROWS
+        ]
+    )
+    rows.sort(key=lambda row: (row[2], row[0]))
+    charger_ids = {
+        network_id: [str(pk) for pk in pks]
+        for network_id, pks in _charger_ids_per_network(site).items()
+    }
+    series: dict[int, dict] = {
+        network_id: {
+            "t": [],
+            "grid_a": [[], [], []],
+            "fallback": [],
+            "chargers": {key: {"current_a": [], "setpoint_a": []} for key in keys},
+        }
+        for network_id, keys in charger_ids.items()
+    }
+    for _, network_id, ts, mode, l1, l2, l3, chargers in rows:
+        network = series.get(network_id)
+        if network is None:
+            continue
+        network["t"].append(int(ts.timestamp() * 1000))
+        for phase, value in enumerate((l1, l2, l3)):
+            network["grid_a"][phase].append(value)
+        network["fallback"].append(mode == "fallback")
+        for key, values in network["chargers"].items():
+            reported = (chargers or {}).get(key) or {}
+            values["current_a"].append(_peak(reported.get("current_a")))
+            values["setpoint_a"].append(reported.get("setpoint_a"))
+    return {"last_id": max((row[0] for row in rows), default=after_id), "window_s": window_s, "networks": series}
+
+
+def _charger_ids_per_network(site: Site) -> dict[int, list[int]]:
+    ids: dict[int, list[int]] = {pk: [] for pk in site.networks.values_list("pk", flat=True)}
+    for network_id, charger_id in Charger.objects.filter(network__site=site).values_list("network_id", "pk"):
+        ids[network_id].append(charger_id)
+    return ids
+
+
+def site_live(site: Site, now: datetime, window_s: int = LIVE_WINDOW_S, after_id: int | None = None) -> dict:
+    """The JSON the site page polls: the site's state, each network's latest state and chargers, and new samples."""
+    detail = site_detail(site, now)
+    return {
+        "now": now.isoformat(),
+        "site": {"id": site.pk, "status": detail.status.value, "status_label": detail.status.label},
+        "networks": [_network_json(panel) for panel in detail.networks],
+        "samples": site_samples(site, now, window_s, after_id),
+    }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _network_json(panel: NetworkPanel) -> dict:
+    meter = panel.meter
+    return {
+        "id": panel.id,
+        "name": panel.name,
+        "limit_a": panel.max_current_per_phase_a,
+        "status": panel.status.value,
+        "status_label": panel.status.label,
+        "mode": panel.mode,
+        "grid_current_a": panel.grid_current_a,
+        "sample_ts": _iso(panel.sample_ts),
+        "meter": None
+        if meter is None
+        else {
+            "available": meter.available,
+            "last_reading_at": _iso(meter.last_reading_at),
+            "lost_since": _iso(meter.lost_since),
+            "detail": meter.detail,
+        },
+        "chargers": [
+            {
+                "id": row.id,
+                "name": row.name,
+                "available": row.available,
+                "setpoint_a": row.setpoint_a,
+                "current_a": row.current_a,
+                "reason": row.reason,
+                "reason_text": row.reason_text,
+                "sample_ts": _iso(row.sample_ts),
+            }
+            for row in panel.chargers
+        ],
+    }

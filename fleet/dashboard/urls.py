@@ -1,0 +1,16 @@
+"""Routes of the operator dashboard (mounted at the site root by `fleet.urls`)."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import path, reverse_lazy
+
+from fleet.dashboard import views
+
+app_name = "dashboard"
+
+urlpatterns = [
+    path("", views.FleetOverviewView.as_view(), name="overview"),
+    path("sites/<int:pk>/", views.SitePageView.as_view(), name="site"),
+    path("sites/<int:pk>/live.json", views.SiteLiveView.as_view(), name="site-live"),
+    path("accounts/login/", views.DashboardLoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(next_page=reverse_lazy("dashboard:login")), name="logout"),
+]

@@ -1,0 +1,361 @@
+/* FuseGuard dashboard: the site page's live charts and tables.
+ *
+ * The page renders the latest state on the server; this script asks the
+ * site's live.json every few seconds for the samples stored since its
+ * cursor, keeps a sliding window of them per network, and redraws each
+ * network's Chart.js chart and the chargers' table cells in place.
+ */
+(function () {
+  "use strict";
+
+  var page = document.getElementById("site-page");
+  if (!page || typeof Chart === "undefined") {
+    return;
+  }
+
+  var liveUrl = page.dataset.liveUrl;
+  var pollMs = parseInt(page.dataset.pollMs, 10) || 3000;
+  var windowMs = (parseInt(page.dataset.windowS, 10) || 600) * 1000;
+  var PHASE_COLOURS = ["#a16207", "#1f2937", "#6b7280"]; // IEC 60446 brown, black, grey
+  var CHARGER_COLOURS = ["#2563eb", "#059669", "#7c3aed", "#db2777", "#0891b2", "#ea580c"];
+  var LIMIT_COLOUR = "#dc2626";
+
+  var timeFormat = makeTimeFormat(page.dataset.timeZone);
+  var networks = {}; // network id -> {chart, limitA, rows, chargerKeys}
+  var lastId = null;
+  var timer = null;
+  var inFlight = false;
+  var state = { polls: 0, failures: 0 };
+
+  window.FuseGuardDashboard = { networks: networks, state: state };
+
+  function makeTimeFormat(timeZone) {
+    var options = { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false };
+    try {
+      return new Intl.DateTimeFormat(undefined, Object.assign({ timeZone: timeZone }, options));
+    } catch (error) {
+      return new Intl.DateTimeFormat(undefined, options); // an unknown zone: the browser's own
+    }
+  }
+
+  /* Shades the periods a network ran on its fallback power behind the lines. */
+  var fallbackShading = {
+    id: "fallbackShading",
+    beforeDatasetsDraw: function (chart, args, options) {
+      var spans = options.spans || [];
+      var area = chart.chartArea;
+      var x = chart.scales.x;
+      var ctx = chart.ctx;
+      ctx.save();
+      ctx.fillStyle = options.colour || "rgba(245, 158, 11, 0.18)";
+      spans.forEach(function (span) {
+        var left = Math.max(area.left, x.getPixelForValue(span[0]));
+        var right = Math.min(area.right, x.getPixelForValue(span[1]));
+        if (right > left) {
+          ctx.fillRect(left, area.top, right - left, area.bottom - area.top);
+        }
+      });
+      ctx.restore();
+    },
+  };
+
+  /* Ticks on whole minutes (or 2, 5, 10... minutes), so that the time axis reads like a clock. */
+  function wholeMinuteTicks(scale) {
+    var span = scale.max - scale.min;
+    var steps = [60e3, 120e3, 300e3, 600e3, 900e3, 1800e3, 3600e3];
+    var step = steps.find(function (candidate) { return span / candidate <= 8; }) || steps[steps.length - 1];
+    var ticks = [];
+    for (var t = Math.ceil(scale.min / step) * step; t <= scale.max; t += step) {
+      ticks.push({ value: t });
+    }
+    if (ticks.length >= 2) {
+      scale.ticks = ticks;
+    }
+  }
+
+  function lineDataset(label, colour, extra) {
+    return Object.assign(
+      { label: label, data: [], borderColor: colour, backgroundColor: colour, borderWidth: 1.6, pointRadius: 0, spanGaps: false },
+      extra || {}
+    );
+  }
+
+  function createChart(network, info) {
+    var canvas = document.getElementById("chart-" + info.id);
+    if (!canvas) {
+      return null;
+    }
+    var datasets = [
+      lineDataset("L1", PHASE_COLOURS[0]),
+      lineDataset("L2", PHASE_COLOURS[1]),
+      lineDataset("L3", PHASE_COLOURS[2]),
+      lineDataset("Limit per phase", LIMIT_COLOUR, { borderDash: [6, 4], borderWidth: 1.5 }),
+    ];
+    network.chargerKeys.forEach(function (key, index) {
+      var colour = CHARGER_COLOURS[index % CHARGER_COLOURS.length];
+      var name = network.chargerNames[key] || "charger " + key;
+      datasets.push(lineDataset(name + " current", colour, { borderWidth: 1.4 }));
+      datasets.push(lineDataset(name + " setpoint", colour, { borderDash: [3, 3], stepped: true, borderWidth: 1.2 }));
+    });
+    return new Chart(canvas, {
+      type: "line",
+      data: { datasets: datasets },
+      plugins: [fallbackShading],
+      options: {
+        animation: false,
+        parsing: false,
+        normalized: true,
+        maintainAspectRatio: false,
+        interaction: { mode: "nearest", axis: "x", intersect: false },
+        scales: {
+          x: {
+            type: "linear",
+            afterBuildTicks: wholeMinuteTicks,
+            ticks: { autoSkip: true, maxRotation: 0, callback: function (value) { return timeFormat.format(new Date(value)); } },
+            grid: { color: "#eef0f3" },
+          },
+          y: {
+            title: { display: true, text: "A" },
+            suggestedMin: 0,
+            suggestedMax: Math.ceil(network.limitA * 1.15),
+            grid: { color: "#eef0f3" },
+          },
+        },
+        plugins: {
+          legend: { position: "bottom", labels: { boxWidth: 14, boxHeight: 2, usePointStyle: false } },
+          tooltip: {
+            callbacks: {
+              title: function (items) { return items.length ? timeFormat.format(new Date(items[0].parsed.x)) : ""; },
+              label: function (item) {
+                return item.dataset.label + ": " + (item.parsed.y === null ? "–" : item.parsed.y.toFixed(1) + " A");
+              },
+            },
+          },
+          fallbackShading: { spans: [] },
+        },
+      },
+    });
+  }
+
+  /* Adds the new samples of one network to its window, in time order, and drops those that left it. */
+  function mergeRows(network, series) {
+    var rows = network.rows;
+    var outOfOrder = false;
+    for (var i = 0; i < series.t.length; i++) {
+      var row = { t: series.t[i], grid: [series.grid_a[0][i], series.grid_a[1][i], series.grid_a[2][i]], fallback: series.fallback[i], chargers: {} };
+      Object.keys(series.chargers).forEach(function (key) {
+        row.chargers[key] = [series.chargers[key].current_a[i], series.chargers[key].setpoint_a[i]];
+      });
+      if (rows.length && row.t < rows[rows.length - 1].t) {
+        outOfOrder = true; // a late upload from the gateway's buffer
+      }
+      rows.push(row);
+    }
+    if (outOfOrder) {
+      rows.sort(function (a, b) { return a.t - b.t; });
+    }
+    var newest = rows.length ? rows[rows.length - 1].t : 0;
+    var start = 0;
+    while (start < rows.length && rows[start].t < newest - windowMs) {
+      start++;
+    }
+    if (start) {
+      rows.splice(0, start);
+    }
+  }
+
+  function fallbackSpans(rows) {
+    var spans = [];
+    var open = null;
+    rows.forEach(function (row, index) {
+      if (row.fallback && open === null) {
+        open = row.t;
+      } else if (!row.fallback && open !== null) {
+        spans.push([open, row.t]);
+        open = null;
+      }
+      if (open !== null && index === rows.length - 1) {
+        spans.push([open, row.t]);
+      }
+    });
+    return spans;
+  }
+
+  function redraw(network) {
+    var chart = network.chart;
+    var rows = network.rows;
+    var sets = chart.data.datasets;
+    for (var phase = 0; phase < 3; phase++) {
+      sets[phase].data = rows.map(function (row) { return { x: row.t, y: row.grid[phase] }; });
+    }
+    var newest = rows.length ? rows[rows.length - 1].t : Date.now();
+    var oldest = newest - windowMs;
+    sets[3].data = [{ x: oldest, y: network.limitA }, { x: newest, y: network.limitA }];
+    network.chargerKeys.forEach(function (key, index) {
+      sets[4 + 2 * index].data = rows.map(function (row) { return { x: row.t, y: (row.chargers[key] || [null])[0] }; });
+      sets[5 + 2 * index].data = rows.map(function (row) { return { x: row.t, y: (row.chargers[key] || [null, null])[1] }; });
+    });
+    chart.options.scales.x.min = oldest;
+    chart.options.scales.x.max = newest;
+    chart.options.plugins.fallbackShading.spans = fallbackSpans(rows);
+    chart.update("none");
+  }
+
+  /* The same short durations as the server's pages ("45 s", "12 min", "3 h 5 min"). */
+  function durationText(seconds) {
+    seconds = Math.max(0, Math.floor(seconds));
+    if (seconds < 60) return seconds + " s";
+    var minutes = Math.floor(seconds / 60);
+    if (minutes < 60) return minutes + " min";
+    var hours = Math.floor(minutes / 60);
+    minutes %= 60;
+    if (hours < 24) return minutes ? hours + " h " + minutes + " min" : hours + " h";
+    var days = Math.floor(hours / 24);
+    hours %= 24;
+    return hours ? days + " d " + hours + " h" : days + " d";
+  }
+
+  function formatA(value) {
+    return value === null || value === undefined ? "–" : Number(value).toFixed(1);
+  }
+
+  function setBadge(element, status, label) {
+    if (!element) {
+      return;
+    }
+    element.className = "badge badge-" + status;
+    element.textContent = label;
+  }
+
+  function badge(status, label) {
+    var span = document.createElement("span");
+    setBadge(span, status, label);
+    return span;
+  }
+
+  function replaceWith(cell, node) {
+    if (cell) {
+      cell.replaceChildren(node);
+    }
+  }
+
+  function updateTables(section, info, now) {
+    info.chargers.forEach(function (charger) {
+      var row = section.querySelector('tr[data-charger-id="' + charger.id + '"]');
+      if (!row) {
+        return;
+      }
+      var availability = charger.available === null ? badge("unknown", "No data")
+        : charger.available ? badge("normal", "Available") : badge("gateway_offline", "Unavailable");
+      replaceWith(row.querySelector('[data-field="available"]'), availability);
+      row.querySelector('[data-field="setpoint"]').textContent = charger.setpoint_a === null ? "—" : formatA(charger.setpoint_a) + " A";
+      row.querySelector('[data-field="current"]').textContent = charger.current_a ? charger.current_a.map(formatA).join(" / ") + " A" : "—";
+      var reason = row.querySelector('[data-field="reason"]');
+      reason.textContent = charger.reason_text || "—";
+      reason.title = charger.reason || "";
+    });
+    if (info.meter) {
+      var meter = info.meter;
+      var meterBadge = meter.available === null ? badge("unknown", "No reading yet")
+        : meter.available ? badge("normal", "Reading") : badge("meter_lost", "Lost");
+      replaceWith(section.querySelector('[data-field="meter-state"]'), meterBadge);
+      var reading = section.querySelector('[data-field="meter-last-reading"]');
+      if (reading && meter.last_reading_at) {
+        reading.textContent = durationText((Date.parse(now) - Date.parse(meter.last_reading_at)) / 1000) + " ago";
+      }
+    }
+    var gridNow = section.querySelector('[data-field="grid-now"]');
+    if (gridNow && info.grid_current_a) {
+      gridNow.textContent = info.grid_current_a.map(formatA).join(" / ") + " A";
+    }
+    setBadge(document.getElementById("network-status-" + info.id), info.status, info.status_label);
+  }
+
+  function apply(data) {
+    setBadge(document.getElementById("site-status"), data.site.status, data.site.status_label);
+    data.networks.forEach(function (info) {
+      var section = document.querySelector('section.network[data-network-id="' + info.id + '"]');
+      if (!section) {
+        return;
+      }
+      var network = networks[info.id];
+      if (!network) {
+        network = networks[info.id] = {
+          limitA: info.limit_a,
+          rows: [],
+          chargerKeys: info.chargers.map(function (charger) { return String(charger.id); }),
+          chargerNames: {},
+        };
+        info.chargers.forEach(function (charger) { network.chargerNames[String(charger.id)] = charger.name; });
+        network.chart = createChart(network, info);
+      }
+      var series = data.samples.networks[info.id];
+      if (series && network.chart) {
+        mergeRows(network, series);
+        redraw(network);
+      }
+      updateTables(section, info, data.now);
+    });
+    if (data.samples.last_id !== null && data.samples.last_id !== undefined) {
+      lastId = data.samples.last_id;
+    }
+  }
+
+  function showIndicator(kind, text) {
+    var indicator = document.getElementById("live-indicator");
+    if (indicator) {
+      indicator.dataset.state = kind;
+      indicator.querySelector(".live-text").textContent = text;
+    }
+  }
+
+  function schedule(delay) {
+    clearTimeout(timer);
+    timer = setTimeout(poll, delay);
+  }
+
+  function poll() {
+    if (document.hidden || inFlight) {
+      return; // resumed by the visibilitychange listener, or by the answer under way
+    }
+    inFlight = true;
+    var url = liveUrl + (lastId === null ? "" : "?after=" + encodeURIComponent(lastId));
+    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        inFlight = false;
+        if (response.status === 401 || response.status === 403) {
+          throw new Error("signed-out");
+        }
+        if (!response.ok) {
+          throw new Error("HTTP " + response.status);
+        }
+        return response.json();
+      })
+      .then(function (data) {
+        apply(data);
+        state.polls++;
+        state.failures = 0;
+        showIndicator("live", "Live · updated " + timeFormat.format(new Date()));
+        schedule(pollMs);
+      })
+      .catch(function (error) {
+        inFlight = false;
+        if (error.message === "signed-out") {
+          showIndicator("error", "Signed out: reload the page to sign in again");
+          return;
+        }
+        state.failures++;
+        console.error("live update failed", error);
+        showIndicator("error", "Connection lost, retrying…");
+        schedule(Math.min(pollMs * Math.pow(2, state.failures), 60000)); // back off while the server is away
+      });
+  }
+
+  document.addEventListener("visibilitychange", function () {
+    if (!document.hidden) {
+      schedule(0);
+    }
+  });
+
+  poll();
+})();

@@ -1,0 +1,123 @@
+"""End to end in a real headless Chromium: sign in, open a site, and watch the live chart fill and grow.
+
+Uses Debian's `chromium` through Python playwright (never playwright's own
+browser download). Without either, the test skips and says what to install.
+"""
+
+import shutil
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.db import connections
+from django.urls import reverse
+from django.utils import timezone
+
+from tests.fleet.dashboard.conftest import record_samples, report_latest_state
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCRATCH = Path("/work/scratch")
+"""Where copies of the screenshots go for people to look at, if that folder exists."""
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="Python playwright is not installed (pip install playwright)")
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+DATASET_LENGTHS = """() => {
+  const charts = Object.values(window.FuseGuardDashboard ? window.FuseGuardDashboard.networks : {});
+  return charts.length ? charts[0].chart.data.datasets.map((d) => [d.label, d.data.length]) : null;
+}"""
+
+
+@pytest.fixture
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=20_000)
+        yield browser
+        browser.close()
+
+
+def in_own_thread(function, *args, **kwargs):
+    """Run ORM work beside playwright's event loop: in a thread of its own, whose connection it closes."""
+
+    def work():
+        try:
+            function(*args, **kwargs)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join()
+
+
+@pytest.fixture
+def site_with_history(live_server, tenant_a):
+    """A site whose network ran normally, fell back for 40 s when the meter was lost, and is normal again."""
+    report_latest_state(tenant_a, reason="limited_by_phase_L1")
+    now = timezone.now()
+    record_samples(tenant_a, 120, end=now - timedelta(seconds=60), fallback_from=80)
+    record_samples(tenant_a, 60, end=now, first_seq=1000)
+    return tenant_a
+
+
+def test_an_operator_watches_a_site_live(site_with_history, live_server, browser, tmp_path):
+    tenant_a = site_with_history
+
+    page = browser.new_page(viewport={"width": 1280, "height": 1100})
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(live_server.url + reverse("dashboard:site", args=[tenant_a.site.pk]))
+    assert reverse("dashboard:login") in page.url
+    page.fill("#id_username", tenant_a.operator.username)
+    page.fill("#id_password", "pw-for-tests-only")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"**{reverse('dashboard:site', args=[tenant_a.site.pk])}")
+
+    page.wait_for_function(
+        "() => { const n = window.FuseGuardDashboard && Object.values(window.FuseGuardDashboard.networks)[0];"
+        " return n && n.chart && n.chart.data.datasets[0].data.length > 0; }",
+        timeout=15_000,
+    )
+    lengths = dict(page.evaluate(DATASET_LENGTHS))
+    assert lengths["L1"] == lengths["L2"] == lengths["L3"] == 180
+    assert lengths["Limit per phase"] == 2
+    assert lengths["cp-alpha current"] == lengths["cp-alpha setpoint"] == 180
+    assert page.evaluate("Object.values(window.FuseGuardDashboard.networks)[0].chart.options.plugins.fallbackShading.spans.length") == 1
+
+    # A new sample arrives and the chart takes it up without a reload.
+    in_own_thread(record_samples, tenant_a, 1, first_seq=5000)
+    page.wait_for_function(
+        "() => Object.values(window.FuseGuardDashboard.networks)[0].chart.data.datasets[0].data.length === 181",
+        timeout=10_000,
+    )
+    assert "live" == page.get_attribute("#live-indicator", "data-state")
+    assert "Limited by the maximum current of grid phase L1." in page.inner_text(f'tr[data-charger-id="{tenant_a.charger.pk}"]')
+    assert errors == []
+
+    save_screenshot(page, tmp_path / "dashboard.png")
+
+    page.click("text=Fleet")
+    page.wait_for_selector(f'[data-site-id="{tenant_a.site.pk}"]')
+    assert "Normal" in page.inner_text(f'[data-site-id="{tenant_a.site.pk}"]')
+    save_screenshot(page, tmp_path / "dashboard-overview.png")
+
+
+def save_screenshot(page, path: Path) -> None:
+    page.screenshot(path=str(path), full_page=True)
+    assert path.stat().st_size > 10_000
+    if SCRATCH.is_dir():
+        shutil.copyfile(path, SCRATCH / path.name)
