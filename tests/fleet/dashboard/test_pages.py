@@ -4,6 +4,8 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -193,3 +195,27 @@ def test_samples_older_than_the_window_are_left_out(as_user, tenant_a):
 def test_a_malformed_cursor_is_refused(as_user, tenant_a):
     response = as_user(tenant_a.viewer).get(reverse("dashboard:site-live", args=[tenant_a.site.pk]), {"after": "x"})
     assert response.status_code == 400
+
+
+# --- cost ---------------------------------------------------------------------------------------
+
+
+def count_queries(client, url) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+@pytest.mark.parametrize("name", ["dashboard:overview", "dashboard:site", "dashboard:site-live"])
+def test_pages_cost_the_same_queries_however_many_sites_networks_and_chargers(as_user, tenant_a, name):
+    client = as_user(tenant_a.viewer)
+    url = reverse(name, args=[] if name == "dashboard:overview" else [tenant_a.site.pk])
+    report_latest_state(tenant_a)
+    baseline = count_queries(client, url)
+    for i in range(3):
+        site = Site.objects.create(organization=tenant_a.organization, name=f"more-{i}")
+        site.gateways.create(name="gw")
+        network = tenant_a.site.networks.create(name=f"more-net-{i}", max_current_per_phase_a=32)
+        network.chargers.create(name="cp-more", driver="simulated")
+        site.networks.create(name="n", max_current_per_phase_a=25)
+    assert count_queries(client, url) == baseline
