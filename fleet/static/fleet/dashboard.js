@@ -138,7 +138,7 @@
   }
 
   /* Adds the new samples of one network to its window, in time order, and drops those that left it. */
-  function mergeRows(network, series) {
+  function mergeRows(network, series, nowMs) {
     var rows = network.rows;
     var outOfOrder = false;
     for (var i = 0; i < series.t.length; i++) {
@@ -154,7 +154,7 @@
     if (outOfOrder) {
       rows.sort(function (a, b) { return a.t - b.t; });
     }
-    var newest = rows.length ? rows[rows.length - 1].t : 0;
+    var newest = windowEnd(rows, nowMs);
     var start = 0;
     while (start < rows.length && rows[start].t < newest - windowMs) {
       start++;
@@ -181,14 +181,20 @@
     return spans;
   }
 
-  function redraw(network) {
+  /* The chart ends at the server's now, so a gateway that falls silent shows as lines that stop;
+   * or at the newest sample, should the gateway's clock run ahead. */
+  function windowEnd(rows, nowMs) {
+    return Math.max(nowMs || 0, rows.length ? rows[rows.length - 1].t : 0) || Date.now();
+  }
+
+  function redraw(network, nowMs) {
     var chart = network.chart;
     var rows = network.rows;
     var sets = chart.data.datasets;
     for (var phase = 0; phase < 3; phase++) {
       sets[phase].data = rows.map(function (row) { return { x: row.t, y: row.grid[phase] }; });
     }
-    var newest = rows.length ? rows[rows.length - 1].t : Date.now();
+    var newest = windowEnd(rows, nowMs);
     var oldest = newest - windowMs;
     sets[3].data = [{ x: oldest, y: network.limitA }, { x: newest, y: network.limitA }];
     network.chargerKeys.forEach(function (key, index) {
@@ -272,6 +278,7 @@
   }
 
   function apply(data) {
+    var nowMs = Date.parse(data.now);
     setBadge(document.getElementById("site-status"), data.site.status, data.site.status_label);
     data.networks.forEach(function (info) {
       var section = document.querySelector('section.network[data-network-id="' + info.id + '"]');
@@ -291,8 +298,8 @@
       }
       var series = data.samples.networks[info.id];
       if (series && network.chart) {
-        mergeRows(network, series);
-        redraw(network);
+        mergeRows(network, series, nowMs);
+        redraw(network, nowMs);
       }
       updateTables(section, info, data.now);
     });
