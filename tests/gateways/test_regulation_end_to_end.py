@@ -75,22 +75,34 @@ class Site:
         return load
 
 
-@pytest_asyncio.fixture
-async def site(tmp_path):
-    raw = site_config(tmp_path)
-    world = SimulatedNetwork(parse_site_config(raw).networks[0], house_load_a=(4.0, 2.0, 3.0), seed=1, meter_port=0)
+async def start_site(tmp_path, *, seed: int, clock=None, **config_changes) -> Site:
+    """A simulated site on a free meter port, every station with a vehicle, and a started agent."""
+    raw = site_config(tmp_path, **config_changes)
+    extra = {} if clock is None else {"clock": clock}
+    world = SimulatedNetwork(parse_site_config(raw).networks[0], house_load_a=(4.0, 2.0, 3.0), seed=seed,
+                             meter_port=0, **extra)
     await world.start()
     raw["networks"][0]["meter"]["port"] = world.meter.port
     config = parse_site_config(raw)
     world.network = config.networks[0]
-    context = DriverContext(config.gateway, simulated_stations=world.stations)
-    for charger_id in ("cp1", "cp2", "cp3"):
+    for charger_id in world.stations:
         world.plug_in(charger_id, Vehicle(phases=3, max_current_a=16))
-    agent = Agent(config, context=context, controller_settings=IMMEDIATE)
+    agent = Agent(config, context=DriverContext(config.gateway, simulated_stations=world.stations),
+                  controller_settings=IMMEDIATE)
     await agent.start()
-    yield Site(agent, world)
-    await agent.close()
-    await world.stop()
+    return Site(agent, world)
+
+
+async def stop_site(site: Site) -> None:
+    await site.agent.close()
+    await site.world.stop()
+
+
+@pytest_asyncio.fixture
+async def site(tmp_path):
+    started = await start_site(tmp_path, seed=1)
+    yield started
+    await stop_site(started)
 
 
 def assert_within_limits(site: Site):
@@ -211,50 +223,30 @@ async def test_a_restarted_agent_continues_the_sequence_and_rearms_failsafes(sit
 
 @pytest.mark.asyncio
 async def test_zero_fallback_pauses_every_charger_when_the_meter_is_lost(tmp_path):
-    raw = site_config(tmp_path, fallback_power_w=0)
-    world = SimulatedNetwork(parse_site_config(raw).networks[0], seed=2, meter_port=0)
-    await world.start()
-    raw["networks"][0]["meter"]["port"] = world.meter.port
-    config = parse_site_config(raw)
-    agent = Agent(config, context=DriverContext(config.gateway, simulated_stations=world.stations),
-                  controller_settings=IMMEDIATE)
-    await agent.start()
+    site = await start_site(tmp_path, seed=2, fallback_power_w=0)
     try:
-        for charger_id in world.stations:
-            world.plug_in(charger_id)
-        await agent.cycle()
-        await world.meter.drop_out(True, mode="refuse")
-        await agent.cycle()
-        allocation = agent.regulators["main"].last.allocation
+        await site.cycle()
+        await site.world.meter.drop_out(True, mode="refuse")
+        allocation = (await site.cycle()).allocation
         assert allocation.mode == "fallback"
         assert set(allocation.setpoints_a.values()) == {0.0}
-        assert all(station.effective_limit_a() == 0 for station in world.stations.values())
+        assert all(station.effective_limit_a() == 0 for station in site.world.stations.values())
     finally:
-        await agent.close()
-        await world.stop()
+        await stop_site(site)
 
 
 @pytest.mark.asyncio
 async def test_when_the_gateway_dies_the_chargers_fall_back_by_themselves_within_the_fallback_power(tmp_path):
     now = [1000.0]
-    raw = site_config(tmp_path)
-    world = SimulatedNetwork(parse_site_config(raw).networks[0], seed=3, meter_port=0, clock=lambda: now[0])
-    await world.start()
-    raw["networks"][0]["meter"]["port"] = world.meter.port
-    config = parse_site_config(raw)
-    agent = Agent(config, context=DriverContext(config.gateway, simulated_stations=world.stations),
-                  controller_settings=IMMEDIATE)
-    await agent.start()
+    site = await start_site(tmp_path, seed=3, clock=lambda: now[0])
+    world = site.world
     try:
-        for charger_id in world.stations:
-            world.plug_in(charger_id)
         for _ in range(3):
             now[0] += 1
-            world.advance(1)
-            await agent.cycle()
+            await site.cycle()
         assert sum(s.effective_limit_a() for s in world.stations.values()) > 20  # charging well above fallback
     finally:
-        await agent.close()  # the gateway is gone: no more heartbeats
+        await site.agent.close()  # the gateway is gone: no more heartbeats
     now[0] += 11  # past the 10 s failsafe timeout
     world.advance(1)
     power_w = sum(
