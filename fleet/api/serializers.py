@@ -121,8 +121,8 @@ class GatewaySerializer(TenantScopedModelSerializer):
     class Meta:
         model = Gateway
         fields = [
-            "id", "site", "name", "has_active_token", "token_prefix", "token_revoked_at",
-            "last_seen", "software_version", "acked_seq", "created_at",
+            "id", "site", "name", "failsafe_timeout_s", "stale_after_polls", "has_active_token", "token_prefix",
+            "token_revoked_at", "last_seen", "software_version", "acked_seq", "created_at",
         ]
         read_only_fields = [
             "token_prefix", "token_revoked_at", "last_seen", "software_version", "acked_seq", "created_at",

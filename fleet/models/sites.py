@@ -1,5 +1,6 @@
 """Sites (one house connection each) and the gateway agents that run them."""
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from fleet.models.tenancy import Organization
@@ -45,12 +46,27 @@ class Gateway(models.Model):
         default=0, editable=False, help_text="Every telemetry item up to this sequence number has arrived."
     )
     config_etag = models.CharField(max_length=80, blank=True, editable=False, help_text="ETag of the config last fetched.")
+    failsafe_timeout_s = models.PositiveSmallIntegerField(
+        default=60,
+        validators=[MinValueValidator(10), MaxValueValidator(600)],
+        help_text="After this long without the gateway, each charger falls back by itself to its failsafe current "
+        "(10-600 s, the range KEBA stations accept).",
+    )
+    stale_after_polls = models.PositiveSmallIntegerField(
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="A meter whose values stay exactly the same for this many reads counts as frozen (lost).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["site__name", "name"]
         constraints = [
             models.UniqueConstraint(fields=["site", "name"], name="gateway_unique_name_per_site"),
+            models.CheckConstraint(
+                condition=models.Q(failsafe_timeout_s__gte=10, failsafe_timeout_s__lte=600),
+                name="gateway_failsafe_timeout_range",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -64,7 +64,12 @@ def site_config_build(gateway: Gateway) -> dict:
     usable = [n for n in networks if hasattr(n, "meter")]
     poll_interval_s = min((n.meter.poll_interval_s for n in usable), default=DEFAULT_POLL_INTERVAL_S)
     data = {
-        "gateway": {"id": gateway.name, "poll_interval_s": poll_interval_s},
+        "gateway": {
+            "id": gateway.name,
+            "poll_interval_s": poll_interval_s,
+            "failsafe_timeout_s": gateway.failsafe_timeout_s,
+            "stale_after_polls": gateway.stale_after_polls,
+        },
         "networks": [_network_dict(n) for n in usable],
     }
     try:

@@ -140,7 +140,11 @@ def test_a_staff_user_without_membership_sees_no_fleet_data(client, tenant_a, dj
 
 
 def test_creating_a_gateway_shows_its_token_once(operator_a, tenant_a):
-    response = operator_a.post(admin_url(Gateway, "add"), {"site": tenant_a.site.pk, "name": "gw-new"}, follow=True)
+    response = operator_a.post(
+        admin_url(Gateway, "add"),
+        {"site": tenant_a.site.pk, "name": "gw-new", "failsafe_timeout_s": 60, "stale_after_polls": 3},
+        follow=True,
+    )
     shown = [str(m) for m in response.context["messages"] if "Token for" in str(m)]
     assert len(shown) == 1
     token = shown[0].split(": ", 1)[1].split(" ", 1)[0]

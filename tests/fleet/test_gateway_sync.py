@@ -165,3 +165,10 @@ def test_sync_calls_mark_the_gateway_as_seen(client, gateway_a):
     client.get(CONFIG_URL, HTTP_X_FUSEGUARD_VERSION="0.1.0")
     gateway_a.gateway.refresh_from_db()
     assert gateway_a.gateway.last_seen is not None and gateway_a.gateway.software_version == "0.1.0"
+
+
+def test_the_gateways_own_settings_travel_with_its_config(client, gateway_a):
+    gateway_a.gateway.failsafe_timeout_s, gateway_a.gateway.stale_after_polls = 120, 5
+    gateway_a.gateway.save()
+    config = parse_site_config(client.get(CONFIG_URL).json())
+    assert (config.gateway.failsafe_timeout_s, config.gateway.stale_after_polls) == (120, 5)

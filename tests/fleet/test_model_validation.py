@@ -145,3 +145,9 @@ def test_keba_chargers_need_a_host_and_simulated_ones_do_not(tenant_a):
 def test_raising_a_chargers_minimum_may_not_strand_a_positive_fallback(tenant_a):
     tenant_a.charger.min_current_a = 8  # 8 A x 3 x 230 V = 5520 W > fallback 4140 W
     assert "5520 W" in errors_of(tenant_a.charger)["min_current_a"][0]
+
+
+@pytest.mark.parametrize("timeout_s", [5, 601])
+def test_a_gateways_failsafe_timeout_is_within_what_chargers_accept(tenant_a, timeout_s):
+    tenant_a.gateway.failsafe_timeout_s = timeout_s
+    assert "failsafe_timeout_s" in errors_of(tenant_a.gateway)
