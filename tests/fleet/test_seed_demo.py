@@ -14,6 +14,7 @@ from django.core.management import call_command
 
 from fleet.management.commands.seed_demo import DEMO_SITES
 from fleet.models import ChargingNetwork, Membership, Role
+from tests.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -44,7 +45,7 @@ def test_seed_demo_runs_twice_without_duplicates():
 
 @pytest.mark.slow
 def test_the_demo_serves_three_live_sites_on_sqlite_and_stops_cleanly(tmp_path):
-    port = 18000 + os.getpid() % 1000
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     env.update(FUSEGUARD_VAR_DIR=str(tmp_path), FUSEGUARD_DEMO_PASSWORD="demo-pass-123")
     demo = subprocess.Popen(
