@@ -133,7 +133,7 @@ async def test_read_implausible_data_fails_and_names_the_value() -> None:
 @pytest.mark.asyncio
 @pytest.mark.parametrize(
     ("model", "words"),
-    [("no-such-meter", "unknown meter model"), ("abb-m4m", "custom map")],
+    [("no-such-meter", "unknown meter model"), ("abb-m2m", "custom map")],
 )
 async def test_read_without_a_usable_map_says_so(model: str, words: str) -> None:
     await assert_one_line_failure(["read", model, "--host", "127.0.0.1"], 6, words, within_s=15)

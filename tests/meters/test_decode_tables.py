@@ -308,3 +308,48 @@ def test_tq_power_is_import_minus_export(key: str) -> None:
     assert reading.energy_import_wh == pytest.approx(12_345_678.9)
     assert reading.energy_export_wh == pytest.approx(1_234.5)
     assert reading.frequency_hz is None  # address disputed between sources: not mapped
+
+
+# --- ABB M4M 20/30: UINT32/INT32 high word first, energies UINT64 in 0.01 kWh ----------------
+# heinrich321 m4m30.py / Pugliautomazione c_driver_ab1 / tetherto m4m20: phase voltage L1-L3
+# 0x5B02/0x5B04/0x5B06 (0.1 V), current L1-L3 0x5B10/0x5B12/0x5B14 (0.01 A), active power
+# total 0x5B1A (signed, 0.01 W), frequency 0x5B32 (16 bit, 0.01 Hz), active energy import
+# 0x5000 / export 0x5004 (4 registers, 0.01 kWh).
+def m4m_image() -> dict[int, int]:
+    return {
+        0x5B02: 0x0000, 0x5B03: 0x08FD,   # 230.1 V
+        0x5B04: 0x0000, 0x5B05: 0x08FA,   # 229.8 V
+        0x5B06: 0x0000, 0x5B07: 0x0906,   # 231.0 V
+        0x5B10: 0x0000, 0x5B11: 0x04D2,   # 12.34 A
+        0x5B12: 0x0000, 0x5B13: 0x01F4,   # 5.00 A
+        0x5B14: 0x0000, 0x5B15: 0x0007,   # 0.07 A
+        0x5B1A: 0xFFFE, 0x5B1B: 0x1DC0,   # -1234.56 W (-123456, two's complement)
+        0x5B32: 0x1389,                   # 50.01 Hz
+        0x5000: 0x0000, 0x5001: 0x0000, 0x5002: 0x0012, 0x5003: 0xD687,  # 12345.67 kWh
+        0x5004: 0x0000, 0x5005: 0x0000, 0x5006: 0x0001, 0x5007: 0x81CD,  # 987.65 kWh
+    }
+
+
+def test_m4m_values_at_the_m4m_addresses_not_the_b23_ones() -> None:
+    reading = decode_reading(get_model("abb-m4m"), holding(m4m_image()))
+    assert reading.voltage_v == pytest.approx((230.1, 229.8, 231.0))
+    assert reading.current_a == pytest.approx((12.34, 5.0, 0.07))
+    assert reading.power_total_w == pytest.approx(-1234.56)
+    assert reading.power_w == (None, None, None)  # one source only: not mapped
+    assert reading.frequency_hz == pytest.approx(50.01)
+    assert reading.energy_import_wh == pytest.approx(12_345_670.0)
+    assert reading.energy_export_wh == pytest.approx(987_650.0)
+
+
+def test_m4m_low_word_first_would_be_implausible() -> None:
+    words = m4m_image()
+    words[0x5B02], words[0x5B03] = 0x08FD, 0x0000  # 230.1 V with its words swapped
+    with pytest.raises(MeterDataError, match="voltage L1"):
+        decode_reading(get_model("abb-m4m"), holding(words))
+
+
+def test_m4m_not_available_marker_is_rejected() -> None:
+    words = m4m_image()
+    words[0x5B32] = 0xFFFF  # frequency the meter does not have: 655.35 Hz
+    with pytest.raises(MeterDataError, match="frequency"):
+        decode_reading(get_model("abb-m4m"), holding(words))
