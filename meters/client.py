@@ -14,12 +14,12 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 
 from pymodbus.client import AsyncModbusTcpClient
-from pymodbus.exceptions import ModbusException
 from pymodbus.pdu import ExceptionResponse
 
 from meters import catalog, sunspec
 from meters.decode import decode_reading
 from meters.errors import MeterDataError, MeterMapError, MeterModbusException, MeterTransportError
+from meters.modbus_link import ModbusLink
 from meters.plan import Block, plan_blocks
 from meters.reading import MeterReading
 from meters.registers import MeterModel, Protocol, Register, RegisterKind, UNVERIFIED_NO_MAP
@@ -76,14 +76,13 @@ class MeterClient:
         self.port = self.model.default_port if port is None else port
         self.unit_id = self.model.default_unit_id if unit_id is None else unit_id
         self.timeout_s = timeout_s
-        self._backoff_initial_s = backoff_s
-        self._backoff_max_s = backoff_max_s
         self._lock = asyncio.Lock()
-        self._modbus: AsyncModbusTcpClient | None = None
-        self._lost = asyncio.Event()
-        self._garbage = False
-        self._failures = 0
-        self._next_attempt_s = 0.0
+        self._link = ModbusLink(
+            self.host, self.port, timeout_s, label=self.endpoint, peer="meter", transport_error=MeterTransportError,
+            backoff_s=backoff_s, backoff_max_s=backoff_max_s, first_retry_immediate=True, detect_garbage=True,
+            on_connect=self._forget_sunspec_layout,
+        )
+        self._link.on_drop = self._forget_sunspec_layout
         self._registers: tuple[Register, ...] | None = None
         self._blocks: tuple[Block, ...] = ()
         if self.model.protocol is Protocol.MODBUS_TCP:
@@ -108,17 +107,17 @@ class MeterClient:
     async def read(self) -> MeterReading:
         """One reading; raises `MeterTransportError`, `MeterModbusException` or `MeterDataError`."""
         async with self._lock:
-            self._raise_if_backing_off()
+            self._link.raise_if_backing_off()
             try:
                 async with asyncio.timeout(self.timeout_s):
                     return await self._read_locked()
             except TimeoutError:
-                self._drop_connection()
+                self._link.drop()
                 raise MeterTransportError(
                     f"{self.endpoint}: no answer within {self.timeout_s:g} s"
                 ) from None
             except MeterTransportError:
-                self._drop_connection()
+                self._link.drop()
                 raise
             except MeterDataError:
                 # A SunSpec device whose chain changed (firmware update) decodes as
@@ -128,7 +127,7 @@ class MeterClient:
                 raise
 
     async def _read_locked(self) -> MeterReading:
-        modbus = await self._connected()
+        await self._link.client()
         if self._registers is None:
             layout = await sunspec.discover(self._read_holding, self.model.sunspec_base_addresses)
             log.debug(
@@ -138,7 +137,7 @@ class MeterClient:
             self._use_registers(layout.registers, max_gap=sunspec.MODEL_LENGTH[layout.model_id])
         image: dict[tuple[RegisterKind, int], int] = {}
         for block in self._blocks:
-            words = await self._request(modbus, block.kind, block.address, block.count)
+            words = await self._request(block.kind, block.address, block.count)
             for offset, word in enumerate(words):
                 image[(block.kind, block.address + offset)] = word
         read_at = datetime.now(timezone.utc)
@@ -149,85 +148,19 @@ class MeterClient:
         )
 
     async def _read_holding(self, address: int, count: int) -> Sequence[int]:
-        assert self._modbus is not None
-        return await self._request(self._modbus, RegisterKind.HOLDING, address, count)
+        return await self._request(RegisterKind.HOLDING, address, count)
 
-    def _raise_if_backing_off(self) -> None:
-        if self._modbus is not None and self._modbus.connected:
-            return
-        wait_s = self._next_attempt_s - time.monotonic()
-        if wait_s > 0:
-            raise MeterTransportError(
-                f"{self.endpoint}: not connected; next attempt in {wait_s:.1f} s (back-off)"
-            )
-
-    async def _connected(self) -> AsyncModbusTcpClient:
-        if self._modbus is not None and self._modbus.connected:
-            return self._modbus
-        self._drop_connection(count_failure=False)
-        # reconnect_delay=0: pymodbus must not reconnect behind our back; the
-        # back-off here is the only one. retries=0: the deadline is ours too.
-        lost = asyncio.Event()
-        self._lost = lost
-        self._garbage = False
-
-        def inspect(sending: bool, data: bytes) -> bytes:
-            # A Modbus TCP answer starts with an MBAP header whose protocol id is 0.
-            # pymodbus silently drops anything else and waits for the timeout; seeing
-            # it here turns "garbage on the wire" into an immediate, named failure.
-            # pymodbus hands over its unconsumed receive buffer, which starts at a frame
-            # boundary, so a frame split across TCP segments is not mistaken for garbage.
-            if not sending and len(data) >= 4 and data[2:4] != b"\x00\x00":
-                self._garbage = True
-                lost.set()
-            return data
-
-        modbus = AsyncModbusTcpClient(
-            self.host,
-            port=self.port,
-            timeout=self.timeout_s,
-            retries=0,
-            reconnect_delay=0,
-            # pymodbus leaves a pending request waiting for its timeout when the peer
-            # hangs up; this lets a read fail at once with the real reason instead.
-            trace_connect=lambda connected: None if connected else lost.set(),
-            trace_packet=inspect,
-        )
-        try:
-            connected = await modbus.connect()
-        except (OSError, ModbusException) as error:
-            modbus.close()
-            raise MeterTransportError(f"{self.endpoint}: cannot connect: {error}") from error
-        if not connected:
-            modbus.close()
-            raise MeterTransportError(f"{self.endpoint}: connection refused or unreachable")
-        self._modbus = modbus
+    def _forget_sunspec_layout(self) -> None:
+        # A new connection may reach a device whose SunSpec chain changed (firmware update): discover again.
         if self.model.protocol is Protocol.SUNSPEC:
             self._registers = None
-        return modbus
 
-    async def _request(
-        self, modbus: AsyncModbusTcpClient, kind: RegisterKind, address: int, count: int
-    ) -> list[int]:
-        call = modbus.read_holding_registers if kind is RegisterKind.HOLDING else modbus.read_input_registers
-        request = asyncio.ensure_future(call(address, count=count, device_id=self.unit_id))
-        lost = asyncio.ensure_future(self._lost.wait())
-        try:
-            await asyncio.wait({request, lost}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            lost.cancel()
-            if not request.done():
-                request.cancel()
-        if not request.done() or request.cancelled():
-            if self._garbage:
-                raise MeterTransportError(f"{self.endpoint}: answer is not a Modbus TCP frame")
-            raise MeterTransportError(f"{self.endpoint}: connection closed by the meter during a read")
-        try:
-            response = request.result()
-        except ModbusException as error:
-            raise MeterTransportError(f"{self.endpoint}: {error}") from error
-        except OSError as error:
-            raise MeterTransportError(f"{self.endpoint}: {error}") from error
+    async def _request(self, kind: RegisterKind, address: int, count: int) -> list[int]:
+        def call(modbus: AsyncModbusTcpClient):
+            read = modbus.read_holding_registers if kind is RegisterKind.HOLDING else modbus.read_input_registers
+            return read(address, count=count, device_id=self.unit_id)
+
+        response = await self._link.request("a read", call)
         if isinstance(response, ExceptionResponse) or response.isError():
             code = int(getattr(response, "exception_code", 0))
             raise MeterModbusException(
@@ -240,29 +173,13 @@ class MeterClient:
             raise MeterTransportError(
                 f"{self.endpoint}: asked for {count} registers at {address:#06x}, got {len(words)}"
             )
-        self._failures = 0
-        self._next_attempt_s = 0.0
+        self._link.succeeded()
         return words
-
-    def _drop_connection(self, *, count_failure: bool = True) -> None:
-        if self._modbus is not None:
-            self._modbus.close()
-            self._modbus = None
-            if self.model.protocol is Protocol.SUNSPEC:
-                self._registers = None
-        if count_failure:
-            # The first retry is immediate (a single lost frame should cost one poll,
-            # not a back-off); consecutive failures wait longer and longer.
-            delay_s = 0.0 if self._failures == 0 else min(
-                self._backoff_max_s, self._backoff_initial_s * 2 ** (self._failures - 1)
-            )
-            self._failures += 1
-            self._next_attempt_s = time.monotonic() + delay_s
 
     async def close(self) -> None:
         """Close the connection; the client may be read again afterwards (it reconnects)."""
         async with self._lock:
-            self._drop_connection(count_failure=False)
+            self._link.drop(count_failure=False)
 
     async def __aenter__(self) -> MeterClient:
         return self

@@ -34,10 +34,10 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from pymodbus.client import AsyncModbusTcpClient
-from pymodbus.exceptions import ModbusException
 from pymodbus.pdu import ExceptionResponse
 
 from gateways.chargers import keba_modbus_registers as regs
+from meters.modbus_link import ModbusLink
 from gateways.chargers.base import (
     ChargerDriver,
     ChargerProtocolError,
@@ -103,13 +103,11 @@ class KebaModbusDriver(ChargerDriver):
         self.failsafe_current_register = failsafe_current_register
         self.request_pause_s = request_pause_s
         self._last_request_s = -math.inf
-        self._backoff_initial_s = backoff_s
-        self._backoff_max_s = backoff_max_s
         self._lock = asyncio.Lock()
-        self._modbus: AsyncModbusTcpClient | None = None
-        self._lost = asyncio.Event()
-        self._failures = 0
-        self._next_attempt_s = 0.0
+        self._link = ModbusLink(
+            host, port, timeout_s, label=self.endpoint, peer="station", transport_error=KebaModbusTransportError,
+            backoff_s=backoff_s, backoff_max_s=backoff_max_s, first_retry_immediate=False, detect_garbage=False,
+        )
         self._enabled_written: bool | None = None
         self._current_written_ma: int | None = None
         self._failsafe_timeout_s: int | None = None
@@ -146,7 +144,7 @@ class KebaModbusDriver(ChargerDriver):
     async def close(self) -> None:
         """Close the connection; the station keeps its last setpoint and failsafe."""
         async with self._lock:
-            self._drop_connection(count_failure=False)
+            self._link.drop(count_failure=False)
 
     # -- the work ---------------------------------------------------------------------------
 
@@ -226,22 +224,22 @@ class KebaModbusDriver(ChargerDriver):
     async def _bounded(self, work: Callable[[], Awaitable[T]]) -> T:
         """One call: under the lock, within `timeout_s`; reachability logged on its edges only."""
         async with self._lock:
-            self._raise_if_backing_off()  # outside the try: waiting out a back-off must not extend it
+            self._link.raise_if_backing_off()  # outside the try: waiting out a back-off must not extend it
             try:
                 async with asyncio.timeout(self.timeout_s):
                     result = await work()
             except TimeoutError:
-                self._drop_connection()
+                self._link.drop()
                 self._mark_unreachable(f"no answer within {self.timeout_s:g} s")
                 raise KebaModbusTransportError(f"{self.endpoint}: no answer within {self.timeout_s:g} s") from None
             except KebaModbusTransportError as error:
-                self._drop_connection()
+                self._link.drop()
                 self._mark_unreachable(str(error))
                 raise
         if self._reachable is False:
             log.info("KEBA station %s answers again", self.endpoint)
         self._reachable = True
-        self._failures = 0
+        self._link.succeeded()
         return result
 
     def _mark_unreachable(self, why: str) -> None:
@@ -249,71 +247,14 @@ class KebaModbusDriver(ChargerDriver):
             log.warning("KEBA station %s unreachable: %s", self.endpoint, why)
         self._reachable = False
 
-    def _raise_if_backing_off(self) -> None:
-        if self._modbus is not None and self._modbus.connected:
-            return
-        wait_s = self._next_attempt_s - time.monotonic()
-        if wait_s > 0:
-            raise KebaModbusTransportError(f"{self.endpoint}: not connected; next attempt in {wait_s:.1f} s")
-
-    def _drop_connection(self, *, count_failure: bool = True) -> None:
-        if self._modbus is not None:
-            self._modbus.close()
-            self._modbus = None
-        if count_failure:
-            self._failures += 1
-            backoff_s = min(self._backoff_max_s, self._backoff_initial_s * 2 ** (self._failures - 1))
-            self._next_attempt_s = time.monotonic() + backoff_s
-
-    async def _connected(self) -> AsyncModbusTcpClient:
-        if self._modbus is not None and self._modbus.connected:
-            return self._modbus
-        self._drop_connection(count_failure=False)
-        lost = asyncio.Event()
-        self._lost = lost
-        # reconnect_delay=0 and retries=0: back-off and deadline are ours alone. pymodbus
-        # leaves a request waiting for its timeout when the peer hangs up; trace_connect
-        # lets the request fail at once with the real reason.
-        modbus = AsyncModbusTcpClient(
-            self.host,
-            port=self.port,
-            timeout=self.timeout_s,
-            retries=0,
-            reconnect_delay=0,
-            trace_connect=lambda connected: None if connected else lost.set(),
-        )
-        try:
-            connected = await modbus.connect()
-        except (OSError, ModbusException) as error:
-            modbus.close()
-            raise KebaModbusTransportError(f"{self.endpoint}: cannot connect: {error}") from error
-        if not connected:
-            modbus.close()
-            raise KebaModbusTransportError(f"{self.endpoint}: connection refused or unreachable")
-        self._modbus = modbus
-        return modbus
-
     async def _call(self, what: str, request: Callable[[AsyncModbusTcpClient], Awaitable[object]]) -> object:
         """Run one request; a hang-up during it fails at once, an exception answer is `KebaModbusException`."""
-        modbus = await self._connected()
+        await self._link.client()
         wait_s = self._last_request_s + self.request_pause_s - time.monotonic()
         if wait_s > 0:
             await asyncio.sleep(wait_s)
         self._last_request_s = time.monotonic()
-        pending = asyncio.ensure_future(request(modbus))
-        lost = asyncio.ensure_future(self._lost.wait())
-        try:
-            await asyncio.wait({pending, lost}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            lost.cancel()
-            if not pending.done():
-                pending.cancel()
-        if not pending.done() or pending.cancelled():
-            raise KebaModbusTransportError(f"{self.endpoint}: connection closed by the station during {what}")
-        try:
-            response = pending.result()
-        except (ModbusException, OSError) as error:
-            raise KebaModbusTransportError(f"{self.endpoint}: {what}: {error}") from error
+        response = await self._link.request(what, request)
         if isinstance(response, ExceptionResponse) or response.isError():  # type: ignore[attr-defined]
             code = int(getattr(response, "exception_code", 0))
             raise KebaModbusException(code, f"{self.endpoint}: Modbus exception {code} during {what}")
