@@ -6,16 +6,13 @@ Meter model keys live in the `meters` catalog and charger driver keys in
 grows.
 """
 
-import ipaddress
-import re
 import zoneinfo
 
 from django.core.exceptions import ValidationError
 
 from balancing import PHASE_ROTATIONS
 from gateways.protocol import CHARGER_DRIVERS
-
-_HOSTNAME_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+from gateways.protocol.fields import host_error
 
 
 def meter_model_keys() -> tuple[str, ...]:
@@ -57,17 +54,10 @@ def validate_time_zone(value: str) -> None:
 
 
 def validate_host(value: str) -> None:
-    """Accept an IPv4/IPv6 address or a DNS host name, nothing else."""
-    try:
-        ipaddress.ip_address(value)
-        return
-    except ValueError:
-        pass
-    labels = value.rstrip(".").split(".")
-    if len(value) > 253 or not labels or not all(_HOSTNAME_LABEL.match(label) for label in labels):
-        raise ValidationError(
-            "%(value)r is neither an IP address nor a host name.", code="invalid_host", params={"value": value}
-        )
+    """Accept an IPv4/IPv6 address or a DNS host name, nothing else (the protocol's rule)."""
+    problem = host_error(value)
+    if problem:
+        raise ValidationError("%(problem)s.", code="invalid_host", params={"problem": problem})
 
 
 PHASE_ROTATION_CHOICES = [(rotation, rotation) for rotation in PHASE_ROTATIONS]

@@ -2,9 +2,11 @@
 
 Decides when the meter counts as lost: at once on a failed read (the house
 load may be rising unseen, so the loop must not regulate on an old value), or
-when every value of the reading stayed exactly the same for
-`stale_after_polls` reads (frozen data from a hung meter or datalogger; a
-live grid's voltages and frequency never hold still to the last digit). It
+when every value of the reading stayed exactly the same for `frozen_after_s`
+seconds (frozen data from a hung meter or datalogger; a live grid's voltages
+and frequency never hold still to the last digit for long). The rule counts
+time, not reads: a real meter refreshes its registers about once a second, so
+at a 0.25 s poll four identical reads in a row are normal. It
 reports each edge once, and maps the meter's phases onto grid phases by its
 phase rotation. Currents come from meters as RMS magnitudes; the sign of each
 phase's active power gives them direction (export is negative) where the
@@ -64,12 +66,13 @@ def signed_currents(reading: MeterReading) -> tuple[float, float, float]:
 class MeterWatch:
     """Tracks one meter's freshness across cycles and turns reads into grid measurements or None."""
 
-    def __init__(self, phase_rotation: str, stale_after_polls: int):
+    def __init__(self, phase_rotation: str, frozen_after_s: float):
         self.phase_rotation = phase_rotation
-        self.stale_after_polls = stale_after_polls
+        self.frozen_after_s = frozen_after_s
         self.available = True  # optimistic at start: the first failure reports the loss
         self._last_values: tuple | None = None
-        self._unchanged_polls = 0
+        self._values_since_s = 0.0
+        """Monotonic time of the first read that showed `_last_values`."""
         self.last_reason = ""
 
     def observe(self, outcome: MeterReading | BaseException) -> tuple[GridReading | None, MeterEdge | None]:
@@ -100,11 +103,10 @@ class MeterWatch:
             return None, str(problem)
         values = (outcome.current_a, outcome.voltage_v, outcome.power_w, outcome.power_total_w,
                   outcome.energy_import_wh, outcome.energy_export_wh, outcome.frequency_hz)
-        if values == self._last_values:
-            self._unchanged_polls += 1
-        else:
-            self._unchanged_polls = 0
+        if values != self._last_values:
             self._last_values = values
-        if self._unchanged_polls >= self.stale_after_polls:
-            return None, f"values unchanged for {self._unchanged_polls + 1} reads (frozen meter data)"
+            self._values_since_s = outcome.monotonic_s
+        unchanged_s = outcome.monotonic_s - self._values_since_s
+        if unchanged_s >= self.frozen_after_s:
+            return None, f"values unchanged for {unchanged_s:.1f} s (frozen meter data)"
         return GridReading(current_a, outcome.monotonic_s, outcome), ""

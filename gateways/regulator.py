@@ -54,6 +54,8 @@ FAILSAFE_RETRY_S = 60.0
 CHARGER_READ_TIMEOUT_S = 1.0
 """A charger read may take this long (in its own task); KEBA's two reports alone need 100 ms."""
 CHARGER_COMMAND_TIMEOUT_S = 0.5
+GRID_READING_MAX_AGE_POLLS = 3
+"""Every cycle reads the meter afresh; a reading older than this many poll intervals (a late cycle) is too old."""
 
 
 @dataclass
@@ -118,7 +120,7 @@ class NetworkRegulator:
         self.read_timeout_s = max(self.io_timeout_s, CHARGER_READ_TIMEOUT_S)
         self.command_timeout_s = max(self.io_timeout_s, CHARGER_COMMAND_TIMEOUT_S)
         self.controller = Controller(controller_settings)
-        self.meter_watch = MeterWatch(network.meter.phase_rotation, gateway.stale_after_polls)
+        self.meter_watch = MeterWatch(network.meter.phase_rotation, gateway.frozen_after_s)
         self.slots = {c.id: ChargerSlot(c, drivers[c.id]) for c in network.chargers}
         plan = failsafe_plan(network, gateway.failsafe_timeout_s)
         for charger_id, settings in plan.items():
@@ -218,8 +220,7 @@ class NetworkRegulator:
 
     def _limits_and_grid(self, grid: GridReading | None, now_s: float) -> tuple[NetworkLimits, GridMeasurement | None]:
         """The engine's limits and measurement, with room kept free for chargers we cannot reach."""
-        stale_after_s = self.gateway.stale_after_polls * self.gateway.poll_interval_s
-        limits = network_limits(self.network, max_measurement_age_s=stale_after_s)
+        limits = network_limits(self.network, max_measurement_age_s=GRID_READING_MAX_AGE_POLLS * self.gateway.poll_interval_s)
         reserved_a = [0.0, 0.0, 0.0]
         reserved_w = 0.0
         for slot in self.slots.values():

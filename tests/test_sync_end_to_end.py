@@ -72,10 +72,9 @@ def test_nothing_is_lost_or_doubled_when_the_server_goes_away_mid_run(tmp_path):
     site = Site.objects.create(organization=organization, name="site")
     network = ChargingNetwork.objects.create(site=site, name="main", max_current_per_phase_a=25, fallback_power_w=4140)
     meter_port = free_port()
-    Meter.objects.create(network=network, model="carlo-gavazzi-em24", host="127.0.0.1", port=meter_port,
-                         poll_interval_s=0.2, timeout_s=0.1)
+    Meter.objects.create(network=network, model="carlo-gavazzi-em24", host="127.0.0.1", port=meter_port, timeout_s=0.1)
     Charger.objects.create(network=network, name="cp1", driver="simulated", max_current_a=16)
-    gateway = Gateway.objects.create(site=site, name="gw-sync")
+    gateway = Gateway.objects.create(site=site, name="gw-sync", poll_interval_s=0.2)
     token = gateway_issue_token(gateway)
 
     server = Server(free_port())

@@ -121,7 +121,7 @@ class GatewaySerializer(TenantScopedModelSerializer):
     class Meta:
         model = Gateway
         fields = [
-            "id", "site", "name", "failsafe_timeout_s", "stale_after_polls", "has_active_token", "token_prefix",
+            "id", "site", "name", "poll_interval_s", "failsafe_timeout_s", "frozen_after_s", "has_active_token", "token_prefix",
             "token_revoked_at", "last_seen", "software_version", "acked_seq", "created_at",
         ]
         read_only_fields = [
@@ -170,7 +170,7 @@ class MeterSerializer(TenantScopedModelSerializer):
 
     class Meta:
         model = Meter
-        fields = ["id", "network", "model", "host", "port", "unit_id", "phase_rotation", "poll_interval_s", "timeout_s"]
+        fields = ["id", "network", "model", "host", "port", "unit_id", "phase_rotation", "timeout_s"]
 
 
 class ChargerSerializer(TenantScopedModelSerializer):

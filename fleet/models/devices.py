@@ -6,21 +6,23 @@ from django.db import models
 from django.db.models import F, Q
 
 from balancing import DEFAULT_MIN_CURRENT_A
+from fleet.config_wire import ProtocolChecked, charger_wire, meter_wire, protocol_verdict
 from fleet.models.networks import ChargingNetwork, charger_minimums
+from fleet.models.sites import site_poll_interval_s
 from fleet.services.network_limits import network_fallback_error
 from fleet.validators import PHASE_ROTATION_CHOICES, validate_charger_driver, validate_host, validate_meter_model
+from gateways.protocol import ConfigError, validate_charger, validate_meter
+from gateways.protocol.config import drives_same_station
+from gateways.protocol.limits import CHARGER_CURRENT_RANGE_A, METER_TIMEOUT_RANGE_S, PORT_RANGE, PRIORITY_RANGE, UNIT_ID_RANGE
 
-MAX_CHARGER_CURRENT_A = 80
+MAX_CHARGER_CURRENT_A = CHARGER_CURRENT_RANGE_A[1]
 """Highest current a charger may be configured for (A); above this no AC charger exists."""
 
-DRIVERS_WITHOUT_HOST = ("simulated",)
-"""Charger drivers that run in the agent's process and so need no network address."""
-
-_port_validators = [MinValueValidator(1), MaxValueValidator(65535)]
-_unit_id_validators = [MinValueValidator(0), MaxValueValidator(255)]
+_port_validators = [MinValueValidator(PORT_RANGE[0]), MaxValueValidator(PORT_RANGE[1])]
+_unit_id_validators = [MinValueValidator(UNIT_ID_RANGE[0]), MaxValueValidator(UNIT_ID_RANGE[1])]
 
 
-class Meter(models.Model):
+class Meter(ProtocolChecked, models.Model):
     """The grid meter at the house connection, read over Modbus TCP; at most one per network."""
 
     tenant_path = "network__site__organization"
@@ -38,30 +40,34 @@ class Meter(models.Model):
         default="L1L2L3",
         help_text="How the meter is wired relative to grid L1..L3; it must match the chargers' phase sequence.",
     )
-    poll_interval_s = models.FloatField(default=1.0, validators=[MinValueValidator(0.1), MaxValueValidator(60)])
-    timeout_s = models.FloatField(default=0.5, validators=[MinValueValidator(0.05), MaxValueValidator(10)])
+    timeout_s = models.FloatField(
+        default=0.5,
+        validators=[MinValueValidator(METER_TIMEOUT_RANGE_S[0]), MaxValueValidator(METER_TIMEOUT_RANGE_S[1])],
+        help_text="How long one read may take (s); shorter than the poll interval of the site's gateway.",
+    )
 
     class Meta:
         ordering = ["network__site__name", "network__name"]
         constraints = [
             models.CheckConstraint(condition=Q(port__gte=1, port__lte=65535), name="meter_port_range"),
             models.CheckConstraint(condition=Q(unit_id__lte=255), name="meter_unit_id_range"),
-            models.CheckConstraint(condition=Q(timeout_s__lt=F("poll_interval_s")), name="meter_timeout_below_poll"),
+            models.CheckConstraint(
+                condition=Q(timeout_s__gte=METER_TIMEOUT_RANGE_S[0], timeout_s__lte=METER_TIMEOUT_RANGE_S[1]),
+                name="meter_timeout_range",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.model} at {self.host}:{self.port}"
 
     def clean(self) -> None:
-        """A read must time out before the next poll is due, or one dead meter would stall the loop."""
+        """The protocol's rules for a meter, its read timeout against the poll interval of the site's gateway."""
         super().clean()
-        if self.timeout_s is not None and self.poll_interval_s is not None and self.timeout_s >= self.poll_interval_s:
-            raise ValidationError(
-                {"timeout_s": f"Timeout ({self.timeout_s} s) must be shorter than the poll interval ({self.poll_interval_s} s)."}
-            )
+        site_id = self.network.site_id if self.network_id else None
+        protocol_verdict(validate_meter, meter_wire(self), instance=self, poll_interval_s=site_poll_interval_s(site_id))
 
 
-class Charger(models.Model):
+class Charger(ProtocolChecked, models.Model):
     """A charging point in a network, driven by the gateway through one of its charger drivers."""
 
     tenant_path = "network__site__organization"
@@ -94,7 +100,11 @@ class Charger(models.Model):
     max_current_a = models.PositiveSmallIntegerField(
         default=16, validators=[MinValueValidator(DEFAULT_MIN_CURRENT_A), MaxValueValidator(MAX_CHARGER_CURRENT_A)]
     )
-    priority = models.SmallIntegerField(default=0, help_text="Higher is served first when capacity is short.")
+    priority = models.SmallIntegerField(
+        default=0,
+        validators=[MinValueValidator(PRIORITY_RANGE[0]), MaxValueValidator(PRIORITY_RANGE[1])],
+        help_text=f"Higher is served first when capacity is short ({PRIORITY_RANGE[0]} to {PRIORITY_RANGE[1]}).",
+    )
 
     class Meta:
         ordering = ["network__name", "-priority", "name"]
@@ -110,28 +120,39 @@ class Charger(models.Model):
             models.CheckConstraint(
                 condition=Q(port__isnull=True) | Q(port__gte=1, port__lte=65535), name="charger_port_range"
             ),
+            models.CheckConstraint(
+                condition=Q(priority__gte=PRIORITY_RANGE[0], priority__lte=PRIORITY_RANGE[1]), name="charger_priority_range"
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
 
+    def _check_station_driven_once(self, mine) -> None:
+        """One station, one driver: no other charger of the site may command the same station."""
+        others = Charger.objects.filter(network__site_id=self.network.site_id).exclude(pk=self.pk).select_related("network")
+        for other in others:
+            try:
+                theirs = validate_charger(charger_wire(other))
+            except ConfigError:
+                continue  # an older row the rules have since tightened; its own edit will flag it
+            if drives_same_station(mine, theirs):
+                raise ValidationError({
+                    "host": f"{self.host} is already driven as {other.network.name}/{other.name} ({other.driver}); "
+                    "one station, one driver."
+                })
+
     def clean(self) -> None:
-        """Check the current range, the address the driver needs, and the network's fallback with this charger."""
+        """The protocol's rules for a charger, then the network's fallback power with this charger in it."""
         super().clean()
-        errors: dict[str, str] = {}
-        if self.min_current_a is not None and self.max_current_a is not None and self.min_current_a > self.max_current_a:
-            errors["max_current_a"] = (
-                f"Maximum current ({self.max_current_a} A) must be at least the minimum current ({self.min_current_a} A)."
-            )
-        if self.driver and self.driver not in DRIVERS_WITHOUT_HOST and not self.host:
-            errors["host"] = f"The {self.driver} driver needs the charger's IP address or host name."
-        if not errors and self.network_id and self.min_current_a is not None and self.phases is not None:
+        mine = protocol_verdict(validate_charger, charger_wire(self), instance=self)
+        if self.network_id and mine is not None:
+            self._check_station_driven_once(mine)
+        if self.network_id and self.min_current_a is not None and self.phases is not None:
             network = self.network
             others = network.chargers.exclude(pk=self.pk) if self.pk else network.chargers.all()
             error = network_fallback_error(
                 network.fallback_power_w, network.nominal_voltage_v, charger_minimums([*others, self])
             )
             if error:
-                errors["min_current_a"] = error
-        if errors:
-            raise ValidationError(errors)
+                raise ValidationError({"min_current_a": error})

@@ -5,11 +5,14 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
+from fleet.config_wire import ProtocolChecked, network_limits_wire, protocol_verdict
 from fleet.models.sites import Site
 from fleet.services.network_limits import ChargerMinimum, network_fallback_error
+from gateways.protocol import validate_network_limits
+from gateways.protocol.limits import NOMINAL_VOLTAGE_RANGE_V, PER_PHASE_LIMIT_RANGE_A
 
 
-class ChargingNetwork(models.Model):
+class ChargingNetwork(ProtocolChecked, models.Model):
     """Chargers regulated together so that the house connection's fuses and the network's power cap hold."""
 
     tenant_path = "site__organization"
@@ -17,7 +20,7 @@ class ChargingNetwork(models.Model):
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="networks")
     name = models.CharField(max_length=100)
     max_current_per_phase_a = models.PositiveIntegerField(
-        validators=[MinValueValidator(1), MaxValueValidator(4000)],
+        validators=[MinValueValidator(PER_PHASE_LIMIT_RANGE_A[0]), MaxValueValidator(PER_PHASE_LIMIT_RANGE_A[1])],
         help_text="Most current per grid phase at the house connection, house load and chargers together (A).",
     )
     max_power_w = models.PositiveIntegerField(
@@ -32,7 +35,9 @@ class ChargingNetwork(models.Model):
         help_text="Power the chargers may share while the meter cannot be read (W); 0 or empty stops charging.",
     )
     nominal_voltage_v = models.PositiveIntegerField(
-        default=230, validators=[MinValueValidator(100), MaxValueValidator(260)], help_text="Phase-to-neutral voltage (V)."
+        default=230,
+        validators=[MinValueValidator(NOMINAL_VOLTAGE_RANGE_V[0]), MaxValueValidator(NOMINAL_VOLTAGE_RANGE_V[1])],
+        help_text="Phase-to-neutral voltage (V).",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -59,15 +64,9 @@ class ChargingNetwork(models.Model):
         return f"{self.site} / {self.name}"
 
     def clean(self) -> None:
-        """Check the limits against each other and against the chargers already in the network."""
+        """The protocol's rules for a network's limits, then the fallback power against the chargers already in it."""
         super().clean()
-        if self.fallback_power_w and self.max_power_w is not None and self.fallback_power_w > self.max_power_w:
-            raise ValidationError(
-                {
-                    "fallback_power_w": f"Fallback power ({self.fallback_power_w} W) must not exceed the "
-                    f"network's maximum power ({self.max_power_w} W)."
-                }
-            )
+        protocol_verdict(validate_network_limits, network_limits_wire(self), instance=self)
         chargers = self.chargers.all() if self.pk else []
         error = network_fallback_error(self.fallback_power_w, self.nominal_voltage_v, charger_minimums(chargers))
         if error:

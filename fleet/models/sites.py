@@ -1,10 +1,22 @@
 """Sites (one house connection each) and the gateway agents that run them."""
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+from fleet.config_wire import ProtocolChecked, gateway_wire, protocol_verdict
 from fleet.models.tenancy import Organization
 from fleet.validators import validate_time_zone
+from gateways.protocol import validate_gateway
+from gateways.protocol.limits import (
+    DEFAULT_FAILSAFE_TIMEOUT_S,
+    DEFAULT_FROZEN_AFTER_S,
+    DEFAULT_POLL_INTERVAL_S,
+    FAILSAFE_TIMEOUT_RANGE_S,
+    FROZEN_AFTER_RANGE_S,
+    POLL_INTERVAL_RANGE_S,
+    meter_timeout_error,
+)
 
 
 class Site(models.Model):
@@ -28,7 +40,7 @@ class Site(models.Model):
         return self.name
 
 
-class Gateway(models.Model):
+class Gateway(ProtocolChecked, models.Model):
     """The on-site agent of a site; it authenticates with a token of which only a hash is stored."""
 
     tenant_path = "site__organization"
@@ -46,16 +58,22 @@ class Gateway(models.Model):
         default=0, editable=False, help_text="Every telemetry item up to this sequence number has arrived."
     )
     config_etag = models.CharField(max_length=80, blank=True, editable=False, help_text="ETag of the config last fetched.")
+    poll_interval_s = models.FloatField(
+        default=DEFAULT_POLL_INTERVAL_S,
+        validators=[MinValueValidator(POLL_INTERVAL_RANGE_S[0]), MaxValueValidator(POLL_INTERVAL_RANGE_S[1])],
+        help_text="How often the gateway reads its meters and regulates (s); every meter read must time out sooner.",
+    )
     failsafe_timeout_s = models.PositiveSmallIntegerField(
-        default=60,
-        validators=[MinValueValidator(10), MaxValueValidator(600)],
+        default=DEFAULT_FAILSAFE_TIMEOUT_S,
+        validators=[MinValueValidator(FAILSAFE_TIMEOUT_RANGE_S[0]), MaxValueValidator(FAILSAFE_TIMEOUT_RANGE_S[1])],
         help_text="After this long without the gateway, each charger falls back by itself to its failsafe current "
         "(10-600 s, the range KEBA stations accept).",
     )
-    stale_after_polls = models.PositiveSmallIntegerField(
-        default=3,
-        validators=[MinValueValidator(1), MaxValueValidator(100)],
-        help_text="A meter whose values stay exactly the same for this many reads counts as frozen (lost).",
+    frozen_after_s = models.FloatField(
+        default=DEFAULT_FROZEN_AFTER_S,
+        validators=[MinValueValidator(FROZEN_AFTER_RANGE_S[0]), MaxValueValidator(FROZEN_AFTER_RANGE_S[1])],
+        help_text="A meter whose every value stays exactly the same this long counts as frozen, hence lost (s). "
+        "Real meters refresh about once a second.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -64,15 +82,49 @@ class Gateway(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["site", "name"], name="gateway_unique_name_per_site"),
             models.CheckConstraint(
-                condition=models.Q(failsafe_timeout_s__gte=10, failsafe_timeout_s__lte=600),
+                condition=models.Q(failsafe_timeout_s__gte=FAILSAFE_TIMEOUT_RANGE_S[0],
+                                   failsafe_timeout_s__lte=FAILSAFE_TIMEOUT_RANGE_S[1]),
                 name="gateway_failsafe_timeout_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(poll_interval_s__gte=POLL_INTERVAL_RANGE_S[0], poll_interval_s__lte=POLL_INTERVAL_RANGE_S[1]),
+                name="gateway_poll_interval_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(frozen_after_s__gte=FROZEN_AFTER_RANGE_S[0], frozen_after_s__lte=FROZEN_AFTER_RANGE_S[1]),
+                name="gateway_frozen_after_range",
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.site} / {self.name}"
 
+    def clean(self) -> None:
+        """The protocol's rules for a gateway, and a poll interval longer than every meter read of its site may take."""
+        super().clean()
+        protocol_verdict(validate_gateway, gateway_wire(self), instance=self)
+        if self.site_id is None or self.poll_interval_s is None:
+            return
+        from fleet.models.devices import Meter  # devices depend on sites, not the other way round
+
+        for network_name, timeout_s in Meter.objects.filter(network__site_id=self.site_id).values_list(
+            "network__name", "timeout_s"
+        ):
+            if meter_timeout_error(timeout_s, self.poll_interval_s):
+                raise ValidationError({
+                    "poll_interval_s": f"The poll interval ({self.poll_interval_s:g} s) must be longer than the read "
+                    f"timeout of the meter of network {network_name} ({timeout_s:g} s), or one dead meter stalls the loop."
+                })
+
     @property
     def has_active_token(self) -> bool:
         """Whether a token is issued and not revoked."""
         return bool(self.token_hash) and self.token_revoked_at is None
+
+
+def site_poll_interval_s(site_id: int | None) -> float:
+    """The fastest poll interval among a site's gateways (the default without one): each meter read must fit in it."""
+    if site_id is None:
+        return DEFAULT_POLL_INTERVAL_S
+    fastest = Gateway.objects.filter(site_id=site_id).aggregate(models.Min("poll_interval_s"))["poll_interval_s__min"]
+    return DEFAULT_POLL_INTERVAL_S if fastest is None else fastest

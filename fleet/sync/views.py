@@ -16,7 +16,7 @@ from gateways.protocol import TelemetryError, parse_batch
 from gateways.protocol.telemetry import MAX_BATCH_ITEMS
 
 from fleet.models import Gateway
-from fleet.services.site_config import config_etag, site_config_build
+from fleet.services.site_config import SiteConfigInconsistent, config_etag, site_config_build
 from fleet.services.telemetry_ingest import telemetry_ingest
 from fleet.sync.auth import GatewayTokenAuthentication, IsGateway
 
@@ -52,7 +52,7 @@ class GatewayView(APIView):
 _config_doc = inline_serializer(
     "SiteConfig",
     {
-        "gateway": serializers.DictField(help_text="id and poll_interval_s"),
+        "gateway": serializers.DictField(help_text="id (the gateway's stable key), poll_interval_s, failsafe_timeout_s, frozen_after_s"),
         "networks": serializers.ListField(child=serializers.DictField(), help_text="networks with meter and chargers"),
     },
 )
@@ -64,12 +64,21 @@ class ConfigView(GatewayView):
     @extend_schema(
         operation_id="gateway_config",
         parameters=[OpenApiParameter("If-None-Match", str, OpenApiParameter.HEADER, required=False)],
-        responses={200: _config_doc, 304: OpenApiResponse(description="Unchanged since the ETag given.")},
+        responses={
+            200: _config_doc,
+            304: OpenApiResponse(description="Unchanged since the ETag given."),
+            409: OpenApiResponse(description="The site's objects do not fit together; the message names the key."),
+        },
         tags=["gateway sync"],
     )
     def get(self, request):
         gateway = self.gateway()
-        config = site_config_build(gateway)
+        try:
+            config = site_config_build(gateway)
+        except SiteConfigInconsistent as problem:
+            # The agent keeps regulating with its last good config; the operator sees the key to fix.
+            return Response({"detail": f"the site's configuration does not fit together: {problem}"},
+                            status=status.HTTP_409_CONFLICT)
         etag = config_etag(config)
         Gateway.objects.filter(pk=gateway.pk).update(
             last_seen=timezone.now(), config_etag=etag,
@@ -114,10 +123,7 @@ class TelemetryView(GatewayView):
             batch = parse_batch(data)
         except TelemetryError as problem:
             return Response({"detail": str(problem), "field": problem.path}, status=status.HTTP_400_BAD_REQUEST)
-        if batch.gateway != gateway.name:
-            return Response(
-                {"detail": f"gateway: {batch.gateway!r} is not this token's gateway ({gateway.name!r})", "field": "gateway"},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
+        # The token names the gateway; the batch's `gateway` is what the agent calls itself, for people only
+        # (an operator may rename the gateway while its agent keeps uploading).
         result = telemetry_ingest(gateway, batch, software_version=request.headers.get(VERSION_HEADER, ""))
         return Response({"acked_seq": result.acked_seq})

@@ -15,6 +15,10 @@ from gateways.protocol.config import (
     NetworkConfig,
     SiteConfig,
     parse_site_config,
+    validate_charger,
+    validate_gateway,
+    validate_meter,
+    validate_network_limits,
 )
 from gateways.protocol.telemetry import (
     EVENT_TYPES,
@@ -44,4 +48,8 @@ __all__ = [
     "TelemetrySample",
     "parse_batch",
     "parse_site_config",
+    "validate_charger",
+    "validate_gateway",
+    "validate_meter",
+    "validate_network_limits",
 ]

@@ -11,13 +11,29 @@ from dataclasses import asdict, dataclass, field
 
 from balancing import DEFAULT_MIN_CURRENT_A, PHASE_ROTATIONS
 from gateways.protocol.fields import Fields, SchemaError, check_number
+from gateways.protocol.limits import (
+    CHARGER_CURRENT_RANGE_A,
+    DEFAULT_FAILSAFE_TIMEOUT_S,
+    DEFAULT_FROZEN_AFTER_S,
+    DEFAULT_POLL_INTERVAL_S,
+    FAILSAFE_TIMEOUT_RANGE_S,
+    FROZEN_AFTER_RANGE_S,
+    METER_TIMEOUT_RANGE_S,
+    NOMINAL_VOLTAGE_RANGE_V,
+    PER_PHASE_LIMIT_RANGE_A,
+    POLL_INTERVAL_RANGE_S,
+    PORT_RANGE,
+    PRIORITY_RANGE,
+    UNIT_ID_RANGE,
+    meter_timeout_error,
+)
 
 CHARGER_DRIVERS: tuple[str, ...] = ("keba-udp", "keba-modbus", "simulated")
 """Keys of the charger drivers the agent ships; the agent's driver registry maps each to its class."""
 
 DRIVERS_WITHOUT_HOST: tuple[str, ...] = ("simulated",)
-MAX_CHARGER_CURRENT_A = 80
-KEBA_FAILSAFE_TIMEOUT_RANGE_S = (10, 600)
+MAX_CHARGER_CURRENT_A = CHARGER_CURRENT_RANGE_A[1]
+KEBA_FAILSAFE_TIMEOUT_RANGE_S = FAILSAFE_TIMEOUT_RANGE_S
 
 
 class ConfigError(SchemaError):
@@ -29,14 +45,14 @@ class GatewayConfig:
     """Settings of the agent itself."""
 
     id: str
-    poll_interval_s: float = 1.0
+    poll_interval_s: float = DEFAULT_POLL_INTERVAL_S
     state_dir: str = "/var/lib/fuseguard"
     keba_udp_bind: str = "0.0.0.0"
     keba_udp_port: int = 7090
-    failsafe_timeout_s: int = 60
+    failsafe_timeout_s: int = DEFAULT_FAILSAFE_TIMEOUT_S
     """After this long without the agent, each charger falls back by itself to its failsafe current."""
-    stale_after_polls: int = 3
-    """A meter with no new reading for this many poll intervals counts as lost."""
+    frozen_after_s: float = DEFAULT_FROZEN_AFTER_S
+    """A meter whose every value stays exactly the same this long counts as frozen, hence lost."""
 
 
 @dataclass(frozen=True)
@@ -117,15 +133,23 @@ def parse_site_config(data) -> SiteConfig:
 
 
 def _parse_gateway(f: Fields) -> GatewayConfig:
-    low, high = KEBA_FAILSAFE_TIMEOUT_RANGE_S
+    if "stale_after_polls" in f.data:
+        raise ConfigError(
+            f.at("stale_after_polls"),
+            "was replaced by frozen_after_s: the seconds every meter value may stay unchanged before the meter "
+            f"counts as frozen (default {DEFAULT_FROZEN_AFTER_S}, {FROZEN_AFTER_RANGE_S[0]}-{FROZEN_AFTER_RANGE_S[1]})",
+        )
+    poll_low, poll_high = POLL_INTERVAL_RANGE_S
     config = GatewayConfig(
         id=f.string("id"),
-        poll_interval_s=f.number("poll_interval_s", 1.0, minimum=0.1, maximum=60),
+        poll_interval_s=f.number("poll_interval_s", DEFAULT_POLL_INTERVAL_S, minimum=poll_low, maximum=poll_high),
         state_dir=f.string("state_dir", "/var/lib/fuseguard"),
         keba_udp_bind=f.string("keba_udp_bind", "0.0.0.0"),
-        keba_udp_port=f.integer("keba_udp_port", 7090, minimum=1, maximum=65535),
-        failsafe_timeout_s=f.integer("failsafe_timeout_s", 60, minimum=low, maximum=high),
-        stale_after_polls=f.integer("stale_after_polls", 3, minimum=1, maximum=100),
+        keba_udp_port=f.integer("keba_udp_port", 7090, minimum=PORT_RANGE[0], maximum=PORT_RANGE[1]),
+        failsafe_timeout_s=f.integer("failsafe_timeout_s", DEFAULT_FAILSAFE_TIMEOUT_S, minimum=FAILSAFE_TIMEOUT_RANGE_S[0],
+                                     maximum=FAILSAFE_TIMEOUT_RANGE_S[1]),
+        frozen_after_s=f.number("frozen_after_s", DEFAULT_FROZEN_AFTER_S, minimum=FROZEN_AFTER_RANGE_S[0],
+                                maximum=FROZEN_AFTER_RANGE_S[1]),
     )
     f.reject_unknown()
     return config
@@ -134,16 +158,17 @@ def _parse_gateway(f: Fields) -> GatewayConfig:
 def _parse_per_phase_limit(f: Fields) -> tuple[float, float, float]:
     value = f.raw("max_current_per_phase_a")
     path = f.at("max_current_per_phase_a")
+    low, high = PER_PHASE_LIMIT_RANGE_A
     if isinstance(value, list):
         if len(value) != 3:
             raise ConfigError(path, f"must be one number or a list of three (L1, L2, L3), got {len(value)} values")
-        return tuple(check_number(ConfigError, f"{path}[{i}]", v, minimum=1, maximum=4000) for i, v in enumerate(value))
-    single = check_number(ConfigError, path, value, minimum=1, maximum=4000)
+        return tuple(check_number(ConfigError, f"{path}[{i}]", v, minimum=low, maximum=high) for i, v in enumerate(value))
+    single = check_number(ConfigError, path, value, minimum=low, maximum=high)
     return (single, single, single)
 
 
-def _parse_network(f: Fields, gateway: GatewayConfig) -> NetworkConfig:
-    network_id = f.string("id")
+def _parse_network_limits(f: Fields) -> dict:
+    """A network's own settings (its limits and names), without its meter and chargers."""
     limits = _parse_per_phase_limit(f)
     max_power_w = f.number("max_power_w", None, minimum=1, nullable=True)
     fallback_power_w = f.number("fallback_power_w", None, minimum=0, nullable=True)
@@ -151,25 +176,29 @@ def _parse_network(f: Fields, gateway: GatewayConfig) -> NetworkConfig:
         raise ConfigError(
             f.at("fallback_power_w"), f"({fallback_power_w} W) must not exceed max_power_w ({max_power_w} W)"
         )
-    meter = _parse_meter(f.table("meter"), gateway)
+    return {
+        "id": f.string("id"),
+        "name": f.string("name", None),
+        "max_current_per_phase_a": limits,
+        "max_power_w": max_power_w,
+        "fallback_power_w": fallback_power_w,
+        "nominal_voltage_v": f.number("nominal_voltage_v", 230, minimum=NOMINAL_VOLTAGE_RANGE_V[0],
+                                      maximum=NOMINAL_VOLTAGE_RANGE_V[1]),
+        "max_unbalance_a": f.number("max_unbalance_a", None, minimum=0, nullable=True),
+    }
+
+
+def _parse_network(f: Fields, gateway: GatewayConfig) -> NetworkConfig:
+    limits = _parse_network_limits(f)
+    meter = _parse_meter(f.table("meter"), gateway.poll_interval_s)
     chargers = tuple(_parse_charger(item) for item in f.tables("chargers", []))
     _check_unique((c.id for c in chargers), f.at("chargers"), "id")
-    network = NetworkConfig(
-        id=network_id,
-        name=f.string("name", None),
-        max_current_per_phase_a=limits,
-        meter=meter,
-        chargers=chargers,
-        max_power_w=max_power_w,
-        fallback_power_w=fallback_power_w,
-        nominal_voltage_v=f.number("nominal_voltage_v", 230, minimum=100, maximum=260),
-        max_unbalance_a=f.number("max_unbalance_a", None, minimum=0, nullable=True),
-    )
+    network = NetworkConfig(meter=meter, chargers=chargers, **limits)
     f.reject_unknown()
     return network
 
 
-def _parse_meter(f: Fields, gateway: GatewayConfig) -> MeterConfig:
+def _parse_meter(f: Fields, poll_interval_s: float) -> MeterConfig:
     custom_map = f.string("map", None)
     model = f.string("model")
     if custom_map is None:
@@ -178,15 +207,16 @@ def _parse_meter(f: Fields, gateway: GatewayConfig) -> MeterConfig:
         if model not in model_keys():
             raise ConfigError(f.at("model"), f"{model!r} is not in the meter catalog (`python -m meters list`); "
                               "for other meters give a custom register map with `map = \"FILE.toml\"`")
-    timeout_s = f.number("timeout_s", None, minimum=0.05, nullable=True)
-    if timeout_s is not None and timeout_s >= gateway.poll_interval_s:
-        raise ConfigError(f.at("timeout_s"), f"({timeout_s} s) must be shorter than gateway.poll_interval_s "
-                          f"({gateway.poll_interval_s} s), or one dead meter stalls the loop")
+    timeout_s = f.number("timeout_s", None, minimum=METER_TIMEOUT_RANGE_S[0], maximum=METER_TIMEOUT_RANGE_S[1],
+                         nullable=True)
+    problem = meter_timeout_error(timeout_s, poll_interval_s)
+    if problem:
+        raise ConfigError(f.at("timeout_s"), problem)
     meter = MeterConfig(
         model=model,
-        host=f.string("host"),
-        port=f.integer("port", None, minimum=1, maximum=65535, nullable=True),
-        unit_id=f.integer("unit_id", None, minimum=0, maximum=255, nullable=True),
+        host=f.host("host"),
+        port=f.integer("port", None, minimum=PORT_RANGE[0], maximum=PORT_RANGE[1], nullable=True),
+        unit_id=f.integer("unit_id", None, minimum=UNIT_ID_RANGE[0], maximum=UNIT_ID_RANGE[1], nullable=True),
         phase_rotation=f.string("phase_rotation", "L1L2L3", choices=PHASE_ROTATIONS),
         timeout_s=timeout_s,
         map=custom_map,
@@ -197,11 +227,12 @@ def _parse_meter(f: Fields, gateway: GatewayConfig) -> MeterConfig:
 
 def _parse_charger(f: Fields) -> ChargerConfig:
     driver = f.string("driver", choices=CHARGER_DRIVERS)
-    host = f.string("host", None)
+    host = f.host("host", None)
     if host is None and driver not in DRIVERS_WITHOUT_HOST:
-        raise ConfigError(f.at("host"), f"is required for the {driver} driver")
-    min_current_a = f.number("min_current_a", DEFAULT_MIN_CURRENT_A, minimum=DEFAULT_MIN_CURRENT_A, maximum=MAX_CHARGER_CURRENT_A)
-    max_current_a = f.number("max_current_a", 16, minimum=DEFAULT_MIN_CURRENT_A, maximum=MAX_CHARGER_CURRENT_A)
+        raise ConfigError(f.at("host"), f"is required for the {driver} driver (the charger's IP address or host name)")
+    low_a, high_a = CHARGER_CURRENT_RANGE_A
+    min_current_a = f.number("min_current_a", DEFAULT_MIN_CURRENT_A, minimum=low_a, maximum=high_a)
+    max_current_a = f.number("max_current_a", 16, minimum=low_a, maximum=high_a)
     if max_current_a < min_current_a:
         raise ConfigError(f.at("max_current_a"), f"({max_current_a} A) must be at least min_current_a ({min_current_a} A)")
     phases = f.integer("phases", 3)
@@ -212,13 +243,13 @@ def _parse_charger(f: Fields) -> ChargerConfig:
         driver=driver,
         name=f.string("name", None),
         host=host,
-        port=f.integer("port", None, minimum=1, maximum=65535, nullable=True),
-        unit_id=f.integer("unit_id", None, minimum=0, maximum=255, nullable=True),
+        port=f.integer("port", None, minimum=PORT_RANGE[0], maximum=PORT_RANGE[1], nullable=True),
+        unit_id=f.integer("unit_id", None, minimum=UNIT_ID_RANGE[0], maximum=UNIT_ID_RANGE[1], nullable=True),
         phase_rotation=f.string("phase_rotation", "L1L2L3", choices=PHASE_ROTATIONS),
         phases=phases,
         min_current_a=min_current_a,
         max_current_a=max_current_a,
-        priority=f.integer("priority", 0, minimum=-1000, maximum=1000),
+        priority=f.integer("priority", 0, minimum=PRIORITY_RANGE[0], maximum=PRIORITY_RANGE[1]),
     )
     f.reject_unknown()
     return charger
@@ -230,6 +261,13 @@ def _check_unique(ids, path: str, key: str) -> None:
         if value in seen:
             raise ConfigError(f"{path}[{index}].{key}", f"{value!r} is used twice")
         seen.add(value)
+
+
+def drives_same_station(charger: ChargerConfig, other: ChargerConfig) -> bool:
+    """Whether two configured chargers would command one physical station."""
+    if charger.host is None or other.host is None or charger.host != other.host:
+        return False
+    return "keba-udp" in (other.driver, charger.driver) or other.port == charger.port
 
 
 def _check_stations_driven_once(networks: tuple[NetworkConfig, ...]) -> None:
@@ -244,12 +282,37 @@ def _check_stations_driven_once(networks: tuple[NetworkConfig, ...]) -> None:
             if charger.host is None:
                 continue
             for other, name in taken:
-                same_station = other.host == charger.host and (
-                    "keba-udp" in (other.driver, charger.driver) or other.port == charger.port
-                )
-                if same_station:
+                if drives_same_station(charger, other):
                     raise ConfigError(
                         f"networks[{n_index}].chargers[{c_index}].host",
                         f"{charger.host} is already driven as {name} ({other.driver}); one station, one driver",
                     )
             taken.append((charger, f"{network.id}/{charger.id}"))
+
+
+# --- one object at a time: the fleet's model validation calls these ----------------------------
+# Paths in their errors are the object's own keys (`priority`, `timeout_s`), which are also the
+# names of the fleet's model fields.
+
+
+def validate_gateway(data) -> GatewayConfig:
+    """A gateway's own settings, validated alone."""
+    return _parse_gateway(Fields(data, "", ConfigError))
+
+
+def validate_network_limits(data) -> dict:
+    """A network's own settings (limits, names), validated without its meter and chargers."""
+    f = Fields(data, "", ConfigError)
+    limits = _parse_network_limits(f)
+    f.reject_unknown()
+    return limits
+
+
+def validate_meter(data, *, poll_interval_s: float) -> MeterConfig:
+    """A meter's settings, validated alone, for a gateway that polls every `poll_interval_s`."""
+    return _parse_meter(Fields(data, "", ConfigError), poll_interval_s)
+
+
+def validate_charger(data) -> ChargerConfig:
+    """A charger's settings, validated alone (the one-driver-per-station rule needs the whole site)."""
+    return _parse_charger(Fields(data, "", ConfigError))

@@ -8,9 +8,15 @@ silently ignored is a limit not applied.
 
 from __future__ import annotations
 
+import ipaddress
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
+
+from gateways.protocol.limits import HOST_MAX_LENGTH
+
+_HOSTNAME_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
 
 
 class SchemaError(ValueError):
@@ -84,6 +90,15 @@ class Fields:
         check_number(self.error, self.at(key), value, minimum=minimum, maximum=maximum)
         return value
 
+    def host(self, key: str, default: Any = _MISSING) -> str:
+        """An IPv4/IPv6 address or a DNS host name, nothing else."""
+        value = self.string(key, default)
+        if value is not None:
+            problem = host_error(value)
+            if problem:
+                raise self.error(self.at(key), problem)
+        return value
+
     def boolean(self, key: str, default: Any = _MISSING) -> bool:
         """true or false."""
         value = self.raw(key, default)
@@ -122,3 +137,16 @@ def check_number(error, path: str, value: Any, *, minimum=None, maximum=None, nu
     if maximum is not None and value > maximum:
         raise error(path, f"must be at most {maximum}, got {value}")
     return value
+
+
+def host_error(value: str) -> str | None:
+    """Why `value` is neither an IP address nor a host name, or None when it is one."""
+    try:
+        ipaddress.ip_address(value)
+        return None
+    except ValueError:
+        pass
+    labels = value.rstrip(".").split(".")
+    if len(value) > HOST_MAX_LENGTH or not all(_HOSTNAME_LABEL.match(label) for label in labels):
+        return f"{value!r} is neither an IP address nor a host name"
+    return None

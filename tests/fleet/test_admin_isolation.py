@@ -87,7 +87,7 @@ def test_an_operator_edits_a_network_with_its_meter_and_chargers_inline(operator
             "max_power_w": 22000, "fallback_power_w": 4140, "nominal_voltage_v": 230,
             "meter-TOTAL_FORMS": 1, "meter-INITIAL_FORMS": 1, "meter-0-id": meter.pk, "meter-0-network": network.pk,
             "meter-0-model": "abb-m4m", "meter-0-host": "192.0.2.10", "meter-0-port": 502, "meter-0-unit_id": 1,
-            "meter-0-phase_rotation": "L1L2L3", "meter-0-poll_interval_s": 1.0, "meter-0-timeout_s": 0.5,
+            "meter-0-phase_rotation": "L1L2L3", "meter-0-timeout_s": 0.5,
             "chargers-TOTAL_FORMS": 1, "chargers-INITIAL_FORMS": 1, "chargers-0-id": charger.pk,
             "chargers-0-network": network.pk, "chargers-0-name": charger.name, "chargers-0-driver": "keba-udp",
             "chargers-0-host": "192.0.2.21", "chargers-0-phase_rotation": "L2L3L1", "chargers-0-phases": 3,
@@ -142,7 +142,7 @@ def test_a_staff_user_without_membership_sees_no_fleet_data(client, tenant_a, dj
 def test_creating_a_gateway_shows_its_token_once(operator_a, tenant_a):
     response = operator_a.post(
         admin_url(Gateway, "add"),
-        {"site": tenant_a.site.pk, "name": "gw-new", "failsafe_timeout_s": 60, "stale_after_polls": 3},
+        {"site": tenant_a.site.pk, "name": "gw-new", "poll_interval_s": 1.0, "failsafe_timeout_s": 60, "frozen_after_s": 10},
         follow=True,
     )
     shown = [str(m) for m in response.context["messages"] if "Token for" in str(m)]

@@ -136,11 +136,13 @@ def test_more_than_5000_items_is_refused_with_413(client, gateway_a):
     assert TelemetrySample.objects.count() == 0
 
 
-def test_a_token_cannot_post_as_another_gateway(client, gateway_a, tenant_b):
+def test_the_token_decides_whose_batch_it_is_never_the_name_in_it(client, gateway_a, tenant_b):
+    # The name is what the agent calls itself (it may predate a rename): informational only.
     response = client.post(
         TELEMETRY_URL, {"gateway": tenant_b.gateway.name, "items": [sample(1, gateway_a)]}, content_type="application/json"
     )
-    assert response.status_code == 400 and response.json()["field"] == "gateway"
+    assert response.status_code == 200
+    assert list(TelemetrySample.objects.values_list("gateway_id", flat=True)) == [gateway_a.gateway.pk]
 
 
 # --- latest state ----------------------------------------------------------------
@@ -168,7 +170,10 @@ def test_sync_calls_mark_the_gateway_as_seen(client, gateway_a):
 
 
 def test_the_gateways_own_settings_travel_with_its_config(client, gateway_a):
-    gateway_a.gateway.failsafe_timeout_s, gateway_a.gateway.stale_after_polls = 120, 5
-    gateway_a.gateway.save()
+    gateway = gateway_a.gateway
+    gateway.poll_interval_s, gateway.failsafe_timeout_s, gateway.frozen_after_s = 0.75, 120, 30
+    gateway.full_clean()
+    gateway.save()
     config = parse_site_config(client.get(CONFIG_URL).json())
-    assert (config.gateway.failsafe_timeout_s, config.gateway.stale_after_polls) == (120, 5)
+    assert (config.gateway.poll_interval_s, config.gateway.failsafe_timeout_s, config.gateway.frozen_after_s) == (0.75, 120, 30)
+    assert config.gateway.id == str(gateway.pk)  # a stable key: renaming the gateway changes nothing for the agent

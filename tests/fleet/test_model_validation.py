@@ -97,9 +97,33 @@ def test_meter_address_fields_are_range_checked(tenant_a, field, value):
     assert field in errors_of(tenant_a.meter)
 
 
-def test_meter_timeout_must_be_shorter_than_its_poll_interval(tenant_a):
-    tenant_a.meter.poll_interval_s, tenant_a.meter.timeout_s = 1.0, 1.0
-    assert "shorter than the poll interval" in errors_of(tenant_a.meter)["timeout_s"][0]
+def test_meter_timeout_must_be_shorter_than_the_poll_interval_of_the_sites_gateway(tenant_a):
+    tenant_a.meter.timeout_s = 1.0  # the gateway polls every 1 s
+    assert "shorter than the gateway's poll interval (1 s" in errors_of(tenant_a.meter)["timeout_s"][0]
+    tenant_a.meter.timeout_s = 0.9
+    tenant_a.meter.full_clean()
+
+
+def test_a_gateway_may_not_poll_faster_than_its_sites_meters_can_answer(tenant_a):
+    tenant_a.gateway.poll_interval_s = 0.5  # the meter may take 0.5 s
+    message = errors_of(tenant_a.gateway)["poll_interval_s"][0]
+    assert "0.5 s" in message and tenant_a.network.name in message
+    tenant_a.gateway.poll_interval_s = 0.6
+    tenant_a.gateway.full_clean()
+
+
+@pytest.mark.parametrize(("priority", "valid"), [(-1000, True), (1000, True), (1001, False), (-5000, False)])
+def test_charger_priority_stays_within_what_the_gateway_accepts(tenant_a, priority, valid):
+    tenant_a.charger.priority = priority
+    if valid:
+        tenant_a.charger.full_clean()
+    else:
+        assert "priority" in errors_of(tenant_a.charger)
+
+
+def test_the_database_refuses_a_priority_beyond_the_protocols_range(tenant_a):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Charger.objects.filter(pk=tenant_a.charger.pk).update(priority=5000)
 
 
 def test_a_network_has_at_most_one_meter(tenant_a):
@@ -137,7 +161,7 @@ def test_charger_driver_must_be_one_the_gateway_ships(tenant_a):
 
 def test_keba_chargers_need_a_host_and_simulated_ones_do_not(tenant_a):
     tenant_a.charger.driver = "keba-udp"
-    assert "needs the charger's IP address" in errors_of(tenant_a.charger)["host"][0]
+    assert "required for the keba-udp driver" in errors_of(tenant_a.charger)["host"][0]
     tenant_a.charger.host = "192.0.2.21"
     tenant_a.charger.full_clean()
 

@@ -61,6 +61,13 @@ def test_it_round_trips_through_plain_data():
     assert parse_site_config(config.to_dict()) == config
 
 
+def test_a_meter_counts_as_frozen_after_ten_unchanged_seconds_unless_configured():
+    assert parse_site_config(example()).gateway.frozen_after_s == 10
+    data = example()
+    data["gateway"]["frozen_after_s"] = 30
+    assert parse_site_config(data).gateway.frozen_after_s == 30
+
+
 def test_per_phase_breaker_ratings_may_differ():
     data = example()
     data["networks"][0]["max_current_per_phase_a"] = [32, 25, 20]
@@ -88,6 +95,9 @@ def broken(path: list, value) -> dict:
         (["gateway", "poll_interval_s"], "fast", "gateway.poll_interval_s: must be a number"),
         (["gateway", "poll_interval_s"], 0.0, "gateway.poll_interval_s: must be at least 0.1"),
         (["gateway", "polling"], 2, "gateway.polling: is not a known setting"),
+        (["gateway", "frozen_after_s"], 1, "gateway.frozen_after_s: must be at least 2"),
+        (["gateway", "frozen_after_s"], 601, "gateway.frozen_after_s: must be at most 600"),
+        (["gateway", "stale_after_polls"], 3, "gateway.stale_after_polls: was replaced by frozen_after_s"),
         # limits
         (["networks", 0, "max_current_per_phase_a"], [32, 25], "networks[0].max_current_per_phase_a: must be one number or a list of three"),
         (["networks", 0, "max_current_per_phase_a"], float("nan"), "networks[0].max_current_per_phase_a: must be a finite number"),
@@ -96,7 +106,9 @@ def broken(path: list, value) -> dict:
         # meter
         (["networks", 0, "meter", "model"], "acme-9000", "networks[0].meter.model: 'acme-9000' is not in the meter catalog"),
         (["networks", 0, "meter", "unit_id"], 300, "networks[0].meter.unit_id: must be at most 255"),
-        (["networks", 0, "meter", "timeout_s"], 1.5, "networks[0].meter.timeout_s: (1.5 s) must be shorter than gateway.poll_interval_s"),
+        (["networks", 0, "meter", "timeout_s"], 1.5, "networks[0].meter.timeout_s: (1.5 s) must be shorter than the gateway's poll interval (1 s"),
+        (["networks", 0, "meter", "timeout_s"], 11, "networks[0].meter.timeout_s: must be at most 10"),
+        (["networks", 0, "meter", "host"], "meter_1.local", "networks[0].meter.host: 'meter_1.local' is neither an IP address nor a host name"),
         (["networks", 0, "meter", "phase_rotation"], "L1L3L2", "networks[0].meter.phase_rotation: must be one of L1L2L3, L2L3L1, L3L1L2"),
         # chargers
         (["networks", 0, "chargers", 0, "driver"], "ocpp", "networks[0].chargers[0].driver: must be one of keba-udp, keba-modbus, simulated"),
@@ -105,6 +117,8 @@ def broken(path: list, value) -> dict:
         (["networks", 0, "chargers", 0, "min_current_a"], 5, "networks[0].chargers[0].min_current_a: must be at least 6"),
         (["networks", 0, "chargers", 0, "max_current_a"], 81, "networks[0].chargers[0].max_current_a: must be at most 80"),
         (["networks", 0, "chargers", 0, "priority"], True, "networks[0].chargers[0].priority: must be an integer"),
+        (["networks", 0, "chargers", 0, "priority"], 1001, "networks[0].chargers[0].priority: must be at most 1000"),
+        (["networks", 0, "chargers", 0, "host"], "192.0.2.21:7090", "networks[0].chargers[0].host: '192.0.2.21:7090' is neither an IP address nor a host name"),
     ],
 )
 def test_errors_name_the_key_and_the_problem(path, value, message):

@@ -28,10 +28,11 @@ def network_without_meter(tenants):
     "path, payload, field, fragment",
     [
         # chargers: current range, address, vocabulary
-        ("chargers", lambda t, n: charger_payload(t, min_current_a=16, max_current_a=10), "max_current_a", "at least the minimum"),
+        ("chargers", lambda t, n: charger_payload(t, min_current_a=16, max_current_a=10), "max_current_a", "must be at least min_current_a (16 A)"),
+        ("chargers", lambda t, n: charger_payload(t, priority=5000), "priority", "less than or equal to 1000"),
         ("chargers", lambda t, n: charger_payload(t, max_current_a=81), "max_current_a", "less than or equal to 80"),
         ("chargers", lambda t, n: charger_payload(t, min_current_a=5), "min_current_a", "greater than or equal to 6"),
-        ("chargers", lambda t, n: charger_payload(t, driver="keba-udp"), "host", "needs the charger's IP address"),
+        ("chargers", lambda t, n: charger_payload(t, driver="keba-udp"), "host", "Is required for the keba-udp driver"),
         ("chargers", lambda t, n: charger_payload(t, driver="tesla"), "driver", "not a charger driver"),
         ("chargers", lambda t, n: charger_payload(t, phase_rotation="L1L3L2"), "phase_rotation", "not a valid choice"),
         ("chargers", lambda t, n: charger_payload(t, name=t.charger.name), "non_field_errors", "unique"),
@@ -42,7 +43,7 @@ def network_without_meter(tenants):
         # meters: catalog model, host, timing
         ("meters", lambda t, n: meter_payload(t, n, model="acme-9000"), "model", "not a meter model of the catalog"),
         ("meters", lambda t, n: meter_payload(t, n, host="not a host!"), "host", "neither an IP address nor a host name"),
-        ("meters", lambda t, n: meter_payload(t, n, poll_interval_s=1.0, timeout_s=2.0), "timeout_s", "shorter than the poll interval"),
+        ("meters", lambda t, n: meter_payload(t, n, timeout_s=2.0), "timeout_s", "shorter than the gateway's poll interval (1 s"),
         ("meters", lambda t, n: meter_payload(t, t.network), "network", "already exists"),
         # sites: time zone, and a site of an organisation that is not the user's
         ("sites", lambda t, n: {"organization": t.organization.pk, "name": "s", "time_zone": "Mars/Olympus"}, "time_zone", "not a time zone"),
