@@ -55,17 +55,19 @@ async def test_list_shows_every_key_with_its_verification() -> None:
 
 @pytest.mark.asyncio
 async def test_read_json_prints_exactly_one_object() -> None:
-    async with MeterSimulator("tq-em300-lr") as sim:
+    # An M4M that lacks a frequency reads ABB's "not available" marker there.
+    async with MeterSimulator("abb-m4m", values={"frequency_hz": None}) as sim:
         code, out, err, _ = await run_cli(
-            "read", "tq-em300-lr", "--host", "127.0.0.1", "--port", str(sim.port), "--json"
+            "read", "abb-m4m", "--host", "127.0.0.1", "--port", str(sim.port), "--json"
         )
     assert code == 0, err
     reading = json.loads(out)
     assert set(reading) == JSON_KEYS
-    assert reading["model"] == "tq-em300-lr"
+    assert reading["model"] == "abb-m4m"
     assert reading["current_a"] == pytest.approx([12.5, 8.25, 3.0])
+    assert reading["power_w"] == pytest.approx([2800.0, 1850.0, 650.0])
     assert all(len(reading[field]) == 3 for field in ("current_a", "voltage_v", "power_w"))
-    assert reading["frequency_hz"] is None  # not in this map: null, not absent
+    assert reading["frequency_hz"] is None  # not available: null, not absent
 
 
 @pytest.mark.asyncio
