@@ -83,7 +83,7 @@ M4M = MeterModel(
     sources=(M4M_MODBUS_MAP, M4M_MODBUS_MANUAL),
     verification="verified (manufacturer map): ABB M4M Modbus map v.1.3N 'Mapping Table' and "
     "Modbus manual 2CSG445050D0201 V1.05 pp. 8, 12",
-    notes="Not the B23 layout (see meters/catalog/abb.py). ABB's documents do not state the sign "
+    notes="Not the ABB B23/B24 register layout. ABB's documents do not state the sign "
     "of active power: at commissioning, with the site drawing from the grid, `python -m meters "
     "read abb-m4m` must show import on every phase; the gateway counts the current of a phase "
     "with negative power as export.",
