@@ -5,11 +5,11 @@ values are input registers, read with function code 4 (section 3.4, p. 23), at t
 zero-based addresses listed (3.8, p. 26). Instantaneous values are type 1 (3.10.1): a
 signed 16-bit mantissa scaled by 10**exponent, the exponent shared by a group
 (voltages, currents, powers); mantissa 0x8000 means "undefined". Energies are type 2
-(3.10.2): an unsigned 32-bit mantissa times the primary energy factor at 308 (the
-EM238X thereby reports primary energy, after its transformers); the exponent at 310
-gives the same value rounded to a power of ten and is not read. The energy type at
-311 (secondary or primary counting) does not change what 300/302 carry, which is the
-primary energy either way, so it is not read either.
+(3.10.2): the primary energy in Wh is the unsigned 32-bit mantissa times the primary
+energy factor at 308 (the EM238X thereby reports energy after its transformers). The
+document gives mantissa x 10**exponent (310) as the other way to the same value; the
+factor is used because it is an exact integer. The energy type at 311 (0 secondary,
+1 primary) is not read: 3.10.2 says the primary energy value is always transmitted.
 """
 
 from meters.registers import DType, MeterModel, Protocol, Quantity, Register, RegisterKind, Source

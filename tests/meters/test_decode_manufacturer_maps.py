@@ -124,7 +124,7 @@ def test_energymid_energy_is_mantissa_times_the_primary_energy_factor(factor_wor
     )
 
 
-def test_energymid_energy_ignores_the_rounded_exponent() -> None:
+def test_energymid_energy_is_taken_from_the_factor_not_the_exponent() -> None:
     words = energymid_image()
     words[310] = 0x0005  # would say x 100000; the factor at 308 is what counts
     assert decode_reading(get_model("gossen-metrawatt-em228x"), inputs(words)).energy_import_wh == pytest.approx(
