@@ -38,9 +38,11 @@ Custom maps
 Simulation (``meters.sim``)
     ``MeterSimulator(model, port=0, unit_id=None, values=None)``: async context manager;
     ``set_values(current_a=[...], ...)``, ``freeze()``, ``await drop_out(True, mode=...)``,
-    ``fault(Fault.EXCEPTION, exception_code=2)``, ``.port``.
+    ``fault(Fault.EXCEPTION, exception_code=2)``, ``.port``, ``.reads_by_function``
+    ({function code: reads answered}, to prove which table a client read).
 
-CLI: ``python -m meters list | read MODEL --host H [--json] | simulate MODEL --port P``.
+CLI: ``python -m meters list | read MODEL --host H [--json] | simulate MODEL --port P``;
+``read`` without ``--json`` prints the commissioning view (``meters.commissioning``).
 """
 
 from meters.catalog import all_models, get_model, model_keys

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from meters import catalog
 from meters.client import MeterClient
+from meters.commissioning import describe_reading
 from meters.custom_map import load_map
 from meters.errors import (
     MeterDataError,
@@ -65,10 +66,7 @@ async def _read(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(reading.to_json_dict()))
     else:
-        print(f"{model.key} at {client.endpoint}, read {reading.read_at.isoformat()}")
-        for name, value in reading.to_json_dict().items():
-            if name != "model":
-                print(f"  {name:17} {value}")
+        print(describe_reading(model, reading, client.endpoint))
     return 0
 
 

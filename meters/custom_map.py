@@ -26,6 +26,11 @@ field can move into the catalog unchanged. Example::
     scale = 1.0
     unit = "A"
     # sign = -1, invalid = [0xFFFF], optional = true
+    # scaled by a register the meter reports with the value, in the same table:
+    # scale_factor_address = 0x000C    # a power-of-ten exponent (int16; SunSpec-style)
+    # scale_factor_low_byte = true     # only the exponent's low byte counts
+    # multiplier_address = 0x0134      # a factor (energy x primary energy factor)
+    # multiplier_type = "uint32"       # the factor's integer type
 """
 
 from __future__ import annotations
@@ -60,6 +65,7 @@ _TOP_LEVEL = {
     "sunspec_model_id",
     "notes",
     "via",
+    "ignores_unit_id",
     "source",
     "register",
 }
@@ -75,7 +81,15 @@ _REGISTER_FIELDS = {
     "sign",
     "invalid",
     "optional",
+    "scale_factor_address",
+    "scale_factor_low_byte",
+    "multiplier_address",
+    "multiplier_type",
 }
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
 
 
 def _register(index: int, table: dict[str, Any]) -> Register:
@@ -103,6 +117,10 @@ def _register(index: int, table: dict[str, Any]) -> Register:
             sign=int(table.get("sign", 1)),
             invalid=tuple(int(v) for v in table.get("invalid", ())),
             optional=bool(table.get("optional", False)),
+            scale_factor_address=_optional_int(table.get("scale_factor_address")),
+            scale_factor_low_byte=bool(table.get("scale_factor_low_byte", False)),
+            multiplier_address=_optional_int(table.get("multiplier_address")),
+            multiplier_dtype=DType.from_label(str(table.get("multiplier_type", "uint32"))),
         )
     except (TypeError, ValueError) as error:
         raise MeterMapError(f"{where}: {error}") from None
@@ -141,6 +159,7 @@ def parse_map(data: dict[str, Any], *, origin: str, key: str | None = None) -> M
             sunspec_model_id=data.get("sunspec_model_id"),
             notes=str(data.get("notes", "")),
             via=str(data.get("via", "")),
+            ignores_unit_id=bool(data.get("ignores_unit_id", False)),
         )
     except (TypeError, ValueError) as error:
         raise MeterMapError(f"{origin}: {error}") from None

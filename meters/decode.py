@@ -84,6 +84,14 @@ def _scale_exponent(register: Register, image: RegisterImage) -> int | None:
     return exponent
 
 
+def _multiplier(register: Register, image: RegisterImage) -> int:
+    """The factor the device reports for `register` (its multiplier register's integer value)."""
+    assert register.multiplier_address is not None
+    dtype = register.multiplier_dtype
+    words = _words_at(image, register.kind, register.multiplier_address, dtype.words)
+    return int(unpack_words(words, dtype, register.word_order)[1])
+
+
 def register_value(register: Register, image: RegisterImage) -> float | None:
     """One register in the quantity's SI unit (sign applied); None if optional and not available."""
     raw, value = unpack_words(
@@ -93,21 +101,29 @@ def register_value(register: Register, image: RegisterImage) -> float | None:
     )
     problem = None
     if raw in register.invalid:
-        problem = f"invalid marker {raw:#x}"
+        problem = f"invalid marker {raw:#x} (not available)"
     elif isinstance(value, float) and not math.isfinite(value):
         problem = f"non-finite value {value}"
-    exponent = 0
+    factor = 1.0
     if problem is None and register.scale_factor_address is not None:
         found = _scale_exponent(register, image)
         if found is None:
             problem = "scale factor not implemented (0x8000)"
         else:
-            exponent = found
+            factor = 10.0**found
+    if problem is None and register.multiplier_address is not None:
+        multiplier = _multiplier(register, image)
+        if multiplier <= 0:
+            # No device scales a meter value by zero or a negative factor: the value
+            # cannot be trusted, so it is reported as not available.
+            problem = f"multiplier {multiplier} at {register.multiplier_address:#06x}"
+        else:
+            factor = float(multiplier)
     if problem is not None:
         if register.optional:
             return None
         raise MeterDataError(f"{register.name} at {register.address:#06x}: {problem}")
-    return float(value) * register.si_factor * (10.0**exponent)
+    return float(value) * register.si_factor * factor
 
 
 def decode_reading(

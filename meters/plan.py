@@ -30,6 +30,9 @@ def _spans(registers: Iterable[Register]) -> list[tuple[RegisterKind, int, int]]
         spans.append((register.kind, register.address, register.end))
         if register.scale_factor_address is not None:
             spans.append((register.kind, register.scale_factor_address, register.scale_factor_address + 1))
+        if register.multiplier_address is not None:
+            end = register.multiplier_address + register.multiplier_dtype.words
+            spans.append((register.kind, register.multiplier_address, end))
     return sorted(set(spans), key=lambda span: (int(span[0]), span[1], span[2]))
 
 

@@ -111,7 +111,14 @@ class Register:
     `scale` turns the raw integer (or float) into `unit`; the decoder then converts
     `unit` to the quantity's SI unit. `sign=-1` makes a register count against its
     quantity (the TQ layout's separate export power, for example). `invalid` lists raw
-    values the manufacturer documents as "not available".
+    values the manufacturer documents as "not available"; an `optional` register
+    holding one (or otherwise undecodable) reads as None, any other fails the reading.
+
+    Some meters scale a value by another register the device reports alongside it:
+    `scale_factor_address` holds a power-of-ten exponent (SunSpec's sunssf, the
+    ENERGYMID's instantaneous values; `scale_factor_low_byte` when only the low byte
+    carries it), `multiplier_address` a plain factor of type `multiplier_dtype` (the
+    ENERGYMID's primary energy factor). Both live in the same table as the register.
     """
 
     name: str
@@ -126,6 +133,8 @@ class Register:
     invalid: tuple[int, ...] = ()
     scale_factor_address: int | None = None
     scale_factor_low_byte: bool = False
+    multiplier_address: int | None = None
+    multiplier_dtype: DType = DType.UINT32
     optional: bool = False
 
     def __post_init__(self) -> None:
@@ -137,6 +146,14 @@ class Register:
             raise ValueError(f"{self.name}: address {self.address:#x} out of range")
         if self.sign not in (1, -1):
             raise ValueError(f"{self.name}: sign must be 1 or -1")
+        if self.scale_factor_address is not None and self.multiplier_address is not None:
+            raise ValueError(f"{self.name}: scaled by an exponent or by a multiplier register, not both")
+        if self.multiplier_dtype in (DType.FLOAT32, DType.FLOAT64):
+            raise ValueError(f"{self.name}: a multiplier register must be an integer type")
+        if self.multiplier_address is not None and not (
+            0 <= self.multiplier_address <= 0x10000 - self.multiplier_dtype.words
+        ):
+            raise ValueError(f"{self.name}: multiplier address {self.multiplier_address:#x} out of range")
 
     @property
     def end(self) -> int:
@@ -201,6 +218,7 @@ class MeterModel:
     sunspec_base_addresses: tuple[int, ...] = field(default=(40000, 0, 50000))
     max_gap_registers: int = 0
     sunspec_model_id: int | None = None
+    ignores_unit_id: bool = False
 
     @property
     def readable(self) -> bool:

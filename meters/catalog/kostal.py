@@ -2,8 +2,10 @@
 
 Firmware 2.6.0 moved every SunSpec register from 40069 on by +1 (its common model grew
 to the conformant 66 registers), so the reader walks the chain instead of trusting an
-address. The KSEM also has a native TQ-style map (separate unsigned import/export
-power), not used here because SunSpec discovery survives firmware changes.
+address. The TQ-built KSEM also serves TQ's native map (TQ "Energy Manager - Modbus
+Slave" rev. 0013: separate unsigned import/export power, supply frequency at 26 as
+uint32 in 0.001 Hz, table 3; the map is `tq.TQ_REGISTERS`), not used here because
+SunSpec discovery survives firmware changes.
 """
 
 from meters.registers import MeterModel, Protocol, Source

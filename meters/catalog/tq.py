@@ -1,36 +1,31 @@
 """TQ Systems (B-control) EM300 LR / LRW with the TQ Energy Manager Modbus map; the EM420.
 
-The TQ layout gives import and export power as separate UNSIGNED registers ("Active
-power+" and "Active power-"); the signed import-positive power is their difference,
-declared here as two registers of one quantity with opposite signs. Current and
-voltage are in mA and mV, powers in 0.1 W, energies in 0.1 Wh (uint64).
+From TQ's "Energy Manager - Modbus Slave" (rev. 0013): holding registers read with
+function code 3, most significant word first (p. 6), instantaneous values in table 3
+(section 4.1, pp. 8-10), energies in table 4 (section 4.2, p. 11). Import and export
+power are separate UNSIGNED registers ("Active power+" and "Active power-"); the signed
+import-positive power is their difference, declared here as two registers of one
+quantity with opposite signs (TQ's own SunSpec model 203 counts import positive, p. 18).
+Current and voltage are in mA and mV, powers in 0.1 W, frequency in 0.001 Hz, energies
+in 0.1 Wh (uint64). The TQ-built KOSTAL KSEM serves the same native map (see
+kostal.py), frequency at 26 included.
 
-Not mapped: supply frequency (offset 26 in the KSEM implementations, 10 in the EM300
-one). KEBA's meter list puts the EM300 LR and LRW in one protocol class, so the LRW
-gets the LR map ("partly verified"). The EM420 itself has no map: no EM420-specific
-source was found, and a charger vendor (MENNEKES) keeps separate "TQ EM300-LR" and
-"TQ EM410/EM420" profiles, so its map may differ. If an EM420 answers the TQ map,
-read it with a custom map or as tq-em300-lr.
+KEBA's meter list puts the EM300 LR and LRW in one protocol class, so the LRW gets the
+LR map. The EM420 itself has no map: no EM420-specific source was found, and a charger
+vendor (MENNEKES) keeps separate "TQ EM300-LR" and "TQ EM410/EM420" profiles, so its
+map may differ. If an EM420 answers the TQ map, read it with a custom map or as
+tq-em300-lr.
 """
 
 from meters.registers import DType, MeterModel, Protocol, Quantity, Register, Source
 
 TQ_MODBUS_SLAVE = Source(
-    title="TQ Energy Manager - Modbus Slave (not readable during research)",
-    version="document revision .0013",
+    title="Energy Manager - Modbus Slave: p. 6 (word order), section 3.2 (TCP port 502, up to 5 "
+    "connections), table 3 section 4.1 pp. 8-10 (instantaneous values, function code 3), table 4 "
+    "section 4.2 p. 11 (energies); stored in repository OpenEMS/openems, "
+    "io.openems.edge.meter.bcontrol.em300/doc/",
+    version="revision 0013 (2018-01-17)",
     publisher="TQ-Systems",
-)
-OPENEMS_EM300 = Source(
-    title="OpenEMS io.openems.edge.meter.bcontrol.em300 MeterBControlEM300Impl.java "
-    "(B-Control | TQ-Systems EM300 meter, built from the TQ document)",
-    version="commit 23d164e8",
-    publisher="OpenEMS",
-)
-KSEM_NATIVE_IMPLEMENTATIONS = Source(
-    title="the same TQ native map for the TQ-built KOSTAL KSEM: kostal_em_query (from "
-    "ba_kostal_interface_ksem 201905) and dbus-modbus-client-kostal-smartmeter",
-    version="as stored",
-    publisher="independent implementations",
 )
 KEBA_METER_LIST = Source(
     title="KeContact integration of external meters: 'EM300 LR / EM300 LRW (EM420 compatible)'",
@@ -47,9 +42,11 @@ def _u64(name: str, address: int, quantity: Quantity) -> Register:
     return Register(name, address=address, quantity=quantity, dtype=DType.UINT64, scale=0.1, unit="Wh")
 
 
+# TQ "Energy Manager - Modbus Slave" rev. 0013, table 3 (pp. 8-10) and table 4 (p. 11).
 TQ_REGISTERS = (
     _u32("Active power+", 0x0000, Quantity.POWER_TOTAL, 0.1, "W"),
     _u32("Active power-", 0x0002, Quantity.POWER_TOTAL, 0.1, "W", sign=-1),
+    _u32("Supply frequency (1-0:14.4.0)", 0x001A, Quantity.FREQUENCY, 0.001, "Hz"),  # 26
     _u32("Active power+ (L1)", 0x0028, Quantity.POWER_L1, 0.1, "W"),
     _u32("Active power- (L1)", 0x002A, Quantity.POWER_L1, 0.1, "W", sign=-1),
     _u32("Current (L1)", 0x003C, Quantity.CURRENT_L1, 0.001, "A"),
@@ -74,12 +71,13 @@ def _tq(key: str, manufacturer: str, model: str, verification: str) -> MeterMode
         model=model,
         protocol=Protocol.MODBUS_TCP,
         default_port=502,
-        # Unit id not documented in a readable source; TCP devices answer by IP.
+        # TQ documents only the RS-485 id (247), no TCP unit id; 1 is the usual default.
         default_unit_id=1,
         registers=TQ_REGISTERS,
-        sources=(TQ_MODBUS_SLAVE, OPENEMS_EM300, KSEM_NATIVE_IMPLEMENTATIONS, KEBA_METER_LIST),
+        sources=(TQ_MODBUS_SLAVE, KEBA_METER_LIST),
         verification=verification,
-        notes="Enable the Modbus TCP slave in the meter's web UI. Frequency not mapped (sources disagree).",
+        notes="Enable the Modbus TCP slave in the meter's web UI. It accepts up to 5 Modbus TCP "
+        "connections at once (TQ rev. 0013, section 3.2).",
     )
 
 
@@ -87,13 +85,15 @@ EM300_LR = _tq(
     "tq-em300-lr",
     "TQ Systems (B-control)",
     "EM300 LR",
-    "verified: OpenEMS EM300 and two KSEM implementations of the TQ map agree; frequency not mapped",
+    "verified (manufacturer map): TQ Energy Manager - Modbus Slave rev. 0013, tables 3 and 4 "
+    "(pp. 8-11)",
 )
 EM300_LRW = _tq(
     "tq-em300-lrw",
     "TQ Systems (B-control)",
     "EM300 LRW",
-    "partly verified: EM300 LR map (two sources); LRW in the same protocol class per KEBA's list",
+    "partly verified: TQ's Energy Manager map (manufacturer document rev. 0013, tables 3 and 4); "
+    "that the LRW serves it rests on KEBA's meter list (same protocol class as the LR)",
 )
 EM420 = MeterModel(
     key="tq-em420",

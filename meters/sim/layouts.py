@@ -103,6 +103,23 @@ def _exponents(model: MeterModel, values: Mapping[Quantity, float | None]) -> di
     return exponents
 
 
+def _multipliers(model: MeterModel, values: Mapping[Quantity, float | None]) -> dict[int, int]:
+    """A factor (1, 10, 100, ...) per multiplier register, the smallest that fits every value sharing it."""
+    groups: dict[int, list[Register]] = {}
+    for register in model.registers:
+        if register.multiplier_address is not None:
+            groups.setdefault(register.multiplier_address, []).append(register)
+    multipliers = {}
+    for address, registers in groups.items():
+        raw = [abs(values[r.quantity] / r.si_factor) for r in registers if values.get(r.quantity) is not None]
+        high = min(_INT_RANGES[r.dtype][1] for r in registers)
+        multiplier = 1
+        while any(round(v / multiplier) > high for v in raw):
+            multiplier *= 10
+        multipliers[address] = multiplier
+    return multipliers
+
+
 def native_image(model: MeterModel, values: Mapping[Quantity, float | None]) -> Image:
     """Only the declared registers, so reading an undeclared address gets exception 2."""
     image: Image = {}
@@ -110,6 +127,11 @@ def native_image(model: MeterModel, values: Mapping[Quantity, float | None]) -> 
     for address, exponent in exponents.items():
         kind = next(r.kind for r in model.registers if r.scale_factor_address == address)
         image[(kind, address)] = exponent & 0xFFFF
+    multipliers = _multipliers(model, values)
+    for address, multiplier in multipliers.items():
+        owner = next(r for r in model.registers if r.multiplier_address == address)
+        for offset, word in enumerate(pack_words(multiplier, owner.multiplier_dtype, owner.word_order)):
+            image[(owner.kind, address + offset)] = word
     by_quantity: dict[Quantity, list[Register]] = {}
     for register in model.registers:
         by_quantity.setdefault(register.quantity, []).append(register)
@@ -132,6 +154,8 @@ def native_image(model: MeterModel, values: Mapping[Quantity, float | None]) -> 
                 scaled = value
                 if register.scale_factor_address is not None:
                     scaled = value / 10.0 ** exponents[register.scale_factor_address]
+                if register.multiplier_address is not None:
+                    scaled = value / multipliers[register.multiplier_address]
                 words = pack_words(_raw(register, scaled), register.dtype, register.word_order)
             else:
                 words = [0] * register.dtype.words

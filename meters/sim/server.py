@@ -8,6 +8,7 @@ up in the middle of a frame, or send bytes that are not Modbus.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import enum
 import logging
@@ -61,6 +62,8 @@ class ModbusTcpServer:
         self.unit_ids = unit_ids
         self.faults = FaultPlan()
         self.requests_served = 0
+        # Reads answered with data, per function code: a test proves with it which table a client read.
+        self.reads_by_function: collections.Counter[int] = collections.Counter()
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
         self._handlers: set[asyncio.Task[None]] = set()
@@ -153,6 +156,8 @@ class ModbusTcpServer:
         writer.write(frame)
         await writer.drain()
         self.requests_served += 1
+        if fault is not Fault.GARBAGE and not pdu[0] & 0x80:
+            self.reads_by_function[pdu[0]] += 1
         return True
 
     def _answer(self, unit_id: int, pdu: bytes) -> bytes | None:

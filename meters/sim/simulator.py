@@ -41,7 +41,9 @@ class MeterSimulator:
         self._values: dict[str, object] = dict(DEFAULT_VALUES)
         self._frozen = False
         self._image: Image = {}
-        self._server = ModbusTcpServer(self._lookup, host, port, frozenset({self.unit_id}))
+        # A meter documented to ignore the unit id answers every id, as the device would.
+        unit_ids = None if self.model.ignores_unit_id else frozenset({self.unit_id})
+        self._server = ModbusTcpServer(self._lookup, host, port, unit_ids)
         self.set_values(values or {})
 
     @property
@@ -58,6 +60,11 @@ class MeterSimulator:
     def requests_served(self) -> int:
         """Correct answers sent so far (the benchmark and tests count requests with it)."""
         return self._server.requests_served
+
+    @property
+    def reads_by_function(self) -> dict[int, int]:
+        """Reads answered with data so far, per Modbus function code (3 holding, 4 input)."""
+        return dict(self._server.reads_by_function)
 
     @property
     def values(self) -> dict[str, object]:

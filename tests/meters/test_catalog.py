@@ -81,3 +81,51 @@ def _reg(address: int, dtype: DType = DType.UINT16, kind: RegisterKind = Registe
 )
 def test_request_planning(registers, max_gap, blocks) -> None:
     assert list(plan_blocks(registers, max_gap=max_gap)) == blocks
+
+
+def _energy(address: int, multiplier_address: int) -> Register:
+    return Register(
+        f"e{address}", address=address, quantity=Quantity.ENERGY_IMPORT, dtype=DType.UINT32, unit="Wh",
+        kind=RegisterKind.INPUT, multiplier_address=multiplier_address,
+    )
+
+
+@pytest.mark.parametrize(
+    ("max_gap", "blocks"),
+    [
+        # the multiplier register is read with its values, in the same table ...
+        (8, [Block(RegisterKind.INPUT, 300, 10)]),
+        # ... and on its own when the gap may not be spanned
+        (0, [Block(RegisterKind.INPUT, 300, 4), Block(RegisterKind.INPUT, 308, 2)]),
+    ],
+)
+def test_planning_reads_a_multiplier_register(max_gap, blocks) -> None:
+    assert list(plan_blocks([_energy(300, 308), _energy(302, 308)], max_gap=max_gap)) == blocks
+
+
+def test_a_register_is_scaled_by_an_exponent_or_a_multiplier_not_both() -> None:
+    with pytest.raises(ValueError, match="not both"):
+        Register(
+            "x", address=300, quantity=Quantity.ENERGY_IMPORT, dtype=DType.UINT32, unit="Wh",
+            scale_factor_address=310, multiplier_address=308,
+        )
+
+
+@pytest.mark.parametrize(
+    ("key", "publisher", "document_number", "function_code"),
+    [
+        ("abb-m4m", "ABB", "2CSG445050D0201", 3),
+        ("gossen-metrawatt-em228x", "Gossen Metrawatt", "3-349-937-01", 4),
+        ("gossen-metrawatt-em238x", "Gossen Metrawatt", "3-349-937-01", 4),
+        ("tq-em300-lr", "TQ-Systems", "revision 0013", 3),
+    ],
+)
+def test_maps_verified_by_a_manufacturer_document_cite_its_number_and_pages(
+    key, publisher, document_number, function_code
+) -> None:
+    model = get_model(key)
+    assert model.verification.startswith("verified (manufacturer map)")
+    (cited,) = [s for s in model.sources if document_number in s.version]
+    assert cited.publisher == publisher
+    assert "p. " in cited.title or "pp. " in cited.title
+    assert model.function_codes == (function_code,)

@@ -51,21 +51,56 @@ async def test_list_shows_every_key_with_its_verification() -> None:
         (line,) = [line for line in lines if line.startswith(key + " ")]
         assert "verified" in line
     assert "unverified: no public register map" in out
+    for key in ("abb-m4m", "gossen-metrawatt-em228x", "gossen-metrawatt-em238x", "tq-em300-lr"):
+        (line,) = [line for line in lines if line.startswith(key + " ")]
+        assert "verified (manufacturer map)" in line
 
 
 @pytest.mark.asyncio
 async def test_read_json_prints_exactly_one_object() -> None:
-    async with MeterSimulator("tq-em300-lr") as sim:
+    # An M4M that lacks a frequency reads ABB's "not available" marker there.
+    async with MeterSimulator("abb-m4m", values={"frequency_hz": None}) as sim:
         code, out, err, _ = await run_cli(
-            "read", "tq-em300-lr", "--host", "127.0.0.1", "--port", str(sim.port), "--json"
+            "read", "abb-m4m", "--host", "127.0.0.1", "--port", str(sim.port), "--json"
         )
     assert code == 0, err
     reading = json.loads(out)
     assert set(reading) == JSON_KEYS
-    assert reading["model"] == "tq-em300-lr"
+    assert reading["model"] == "abb-m4m"
     assert reading["current_a"] == pytest.approx([12.5, 8.25, 3.0])
+    assert reading["power_w"] == pytest.approx([2800.0, 1850.0, 650.0])
     assert all(len(reading[field]) == 3 for field in ("current_a", "voltage_v", "power_w"))
-    assert reading["frequency_hz"] is None  # not in this map: null, not absent
+    assert reading["frequency_hz"] is None  # not available: null, not absent
+
+
+@pytest.mark.asyncio
+async def test_read_shows_an_installer_each_phase_s_power_and_direction_and_the_energies() -> None:
+    async with MeterSimulator("abb-m4m", values={"power_w": [2800.0, -1850.0, None]}) as sim:
+        code, out, err, _ = await run_cli("read", "abb-m4m", "--host", "127.0.0.1", "--port", str(sim.port))
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0] == "abb-m4m: ABB M4M"
+    assert lines[1].startswith(f"at 127.0.0.1:{sim.port} unit 1, function code 3, read ")
+    assert "map: verified (manufacturer map): ABB M4M Modbus map v.1.3N" in out
+    rows = {line[:14].strip(): line[14:].split() for line in lines if line[:14].strip()}
+    assert rows["current"] == ["12.50", "A", "8.25", "A", "3.00", "A"]
+    assert rows["active power"] == ["2,800.0", "W", "-1,850.0", "W", "n/a"]  # L3: ABB's marker
+    assert rows["direction"] == ["import", "export", "n/a"]
+    assert rows["energy import"] == ["12,345.600", "kWh"]
+    assert rows["energy export"] == ["2,345.000", "kWh"]
+    assert "must show import on every phase" in " ".join(out.split())
+
+
+@pytest.mark.asyncio
+async def test_read_of_an_energymid_names_function_code_4_and_its_connection_limit() -> None:
+    async with MeterSimulator("gossen-metrawatt-em228x") as sim:
+        code, out, err, _ = await run_cli(
+            "read", "gossen-metrawatt-em228x", "--host", "127.0.0.1", "--port", str(sim.port)
+        )
+    assert code == 0, err
+    text = " ".join(out.split())
+    assert "function code 4" in text
+    assert "drop the one idle longest" in text and "ignores the Modbus unit id" in text
 
 
 @pytest.mark.asyncio

@@ -10,7 +10,7 @@ from meters import MeterClient, MeterMapError, load_map
 from meters.decode import decode_reading
 from meters.plan import plan_blocks
 
-from .conftest import holding
+from .conftest import holding, inputs
 
 ABB_B23_MAP = Path(__file__).resolve().parents[2] / "meters" / "maps" / "abb-b23.toml"
 
@@ -124,3 +124,45 @@ def test_sunspec_map_needs_no_registers(tmp_path: Path) -> None:
     model = load_map(write(tmp_path, 'protocol = "sunspec"\ndefault_unit_id = 3\n'))
     assert model.readable
     assert model.default_unit_id == 3
+
+
+ENERGY_WITH_FACTOR = """
+manufacturer = "Gossen Metrawatt"
+model = "ENERGYMID, as a custom map"
+ignores_unit_id = true
+max_gap_registers = 8
+[[register]]
+name = "Current L1"
+address = 100
+quantity = "current_l1"
+type = "int16"
+unit = "A"
+function_code = 4
+invalid = [0x8000]
+scale_factor_address = 108
+scale_factor_low_byte = true
+[[register]]
+name = "Active energy import"
+address = 300
+quantity = "energy_import"
+type = "uint32"
+unit = "Wh"
+function_code = 4
+multiplier_address = 308
+multiplier_type = "uint32"
+"""
+
+
+def test_a_custom_map_scales_by_exponent_and_multiplier_registers_like_the_catalog(tmp_path: Path) -> None:
+    model = load_map(write(tmp_path, ENERGY_WITH_FACTOR))
+    assert model.ignores_unit_id
+    words = {100: 0x04D2, 108: 0xFFFE, 300: 0x0001, 301: 0xE240, 308: 0x0000, 309: 0x000A}
+    reading = decode_reading(model, inputs(words))
+    assert reading.current_a[0] == pytest.approx(12.34)  # 1234 x 10^-2
+    assert reading.energy_import_wh == pytest.approx(1_234_560.0)  # 123456 x 10
+
+
+def test_a_custom_map_multiplier_must_be_an_integer_type(tmp_path: Path) -> None:
+    text = ENERGY_WITH_FACTOR.replace('multiplier_type = "uint32"', 'multiplier_type = "float32"')
+    with pytest.raises(MeterMapError, match="Active energy import.*integer type"):
+        load_map(write(tmp_path, text))
