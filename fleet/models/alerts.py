@@ -128,7 +128,9 @@ class IncidentTransition(models.Model):
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="transitions")
     kind = models.CharField(max_length=16, choices=IncidentTransitionKind.choices)
     at = models.DateTimeField(help_text="When the evaluation that caused the edge ran.")
-    occurrence = models.PositiveIntegerField(help_text="The incident's occurrence the edge belongs to (part of the delivery keys).")
+    occurrence = models.PositiveIntegerField(
+        help_text="The incident's occurrence the edge belongs to (part of the delivery keys)."
+    )
     processed_at = models.DateTimeField(
         null=True, blank=True, help_text="When the dispatcher turned it into deliveries; empty while it waits."
     )

@@ -77,7 +77,9 @@ def _dispatch_batch(now: datetime, batch_size: int, result: DispatchResult) -> i
 
 def _deliveries(batch: list[tuple[int, int, str, int]], now: datetime) -> list[Delivery]:
     """One delivery per notifying transition and active channel of the incident's organisation."""
-    announced = [(incident_id, ANNOUNCED_AS[kind], occurrence) for _, incident_id, kind, occurrence in batch if kind in ANNOUNCED_AS]
+    announced = [
+        (incident_id, ANNOUNCED_AS[kind], occurrence) for _, incident_id, kind, occurrence in batch if kind in ANNOUNCED_AS
+    ]
     if not announced:
         return []
     organization_of = dict(
