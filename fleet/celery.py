@@ -3,6 +3,10 @@
 Without `REDIS_URL` (the embedded demo) settings make tasks eager, and
 `start_in_process_scheduler` runs the same table in a daemon thread, so the
 demo raises and resolves incidents without Redis or a worker.
+
+The notification dispatcher runs after every evaluation (inside its task), on
+its own schedule, and once when a worker starts, so incident transitions left
+behind by a crash or an outage of all workers go out without waiting.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import threading
 import time
 
 from celery import Celery
+from celery.signals import worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fleet.settings")
 
@@ -30,6 +35,7 @@ def beat_table() -> tuple[tuple[str, str, float], ...]:
     return (
         # name                          task                                      every (s)
         ("alerts-evaluate",             "fleet.tasks.alerts_evaluate",            float(settings.ALERTS_EVALUATION_INTERVAL_S)),
+        ("notifications-dispatch",      "fleet.tasks.notifications_dispatch",     float(settings.ALERTS_EVALUATION_INTERVAL_S)),
         ("notifications-dispatch-due",  "fleet.tasks.notifications_dispatch_due", float(settings.NOTIFICATIONS_RETRY_BASE_S)),
         ("telemetry-retention",         "fleet.tasks.telemetry_retention",        3600.0),
     )
@@ -42,6 +48,13 @@ def _install_beat_schedule(sender: Celery, **kwargs) -> None:
         name: {"task": task, "schedule": every_s, "options": {"expires": every_s}}
         for name, task, every_s in beat_table()
     }
+
+
+@worker_ready.connect
+def _dispatch_at_start(**kwargs) -> None:
+    # Beat's first run of each entry comes only one interval after start; transitions recorded
+    # while no worker was up should not wait for it.
+    app.send_task("fleet.tasks.notifications_dispatch")
 
 
 def start_in_process_scheduler(stop: threading.Event | None = None) -> threading.Thread:

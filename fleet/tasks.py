@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from fleet.services.alerts_evaluate import alerts_evaluate as evaluate
+from fleet.services.notifications_dispatch import notifications_dispatch as dispatch_transitions
 from fleet.services.notifications_enqueue import notifications_due, notifications_enqueue_reminders
 from fleet.services.notifications_send import delivery_send
 from fleet.services.telemetry_retention import telemetry_apply_retention
@@ -12,11 +13,28 @@ from fleet.services.telemetry_retention import telemetry_apply_retention
 
 @shared_task(name="fleet.tasks.alerts_evaluate")
 def alerts_evaluate() -> dict:
-    """Evaluate the fleet into incidents, then hand each queued delivery to a worker at once."""
+    """Evaluate the fleet into incidents and their transitions, then dispatch those at once (no wait for another schedule)."""
     result = evaluate()
-    for delivery_id in result.delivery_ids:
+    # The transitions are committed already: if this process dies here, the dispatcher's own
+    # schedule (or the next evaluation) hands them out.
+    deliveries = _dispatch()
+    return {
+        "opened": len(result.opened) + len(result.reopened), "resolved": len(result.resolved), "folded": result.folded,
+        "deliveries": deliveries,
+    }
+
+
+@shared_task(name="fleet.tasks.notifications_dispatch")
+def notifications_dispatch() -> int:
+    """Turn unprocessed incident transitions into deliveries and hand each to a worker; how many were queued."""
+    return _dispatch()
+
+
+def _dispatch() -> int:
+    delivery_ids = dispatch_transitions().delivery_ids
+    for delivery_id in delivery_ids:
         delivery_deliver.delay(delivery_id)
-    return {"opened": len(result.opened) + len(result.reopened), "resolved": len(result.resolved), "folded": result.folded}
+    return len(delivery_ids)
 
 
 @shared_task(name="fleet.tasks.notifications_dispatch_due")

@@ -1,7 +1,8 @@
-"""Admin for alerts: incidents (open first, with their duration), notification channels and deliveries.
+"""Admin for alerts: incidents (open first, with their duration and transitions), channels and deliveries.
 
-Incidents and deliveries are written by the evaluation and delivery tasks, so
-they are view-only here; channels are edited by the organisation's operators.
+Incidents, their transitions and deliveries are written by the evaluation,
+dispatch and delivery tasks, so they are view-only here; channels are edited
+by the organisation's operators.
 """
 
 from datetime import timedelta
@@ -9,8 +10,8 @@ from datetime import timedelta
 from django.contrib import admin
 from django.db.models import Case, IntegerField, Value, When
 
-from fleet.admin.scoping import TenantScopedAdmin
-from fleet.models import Delivery, Incident, IncidentStatus, NotificationChannel
+from fleet.admin.scoping import TenantScopedAdmin, TenantScopedTabularInline
+from fleet.models import Delivery, Incident, IncidentStatus, IncidentTransition, NotificationChannel
 
 OPEN_FIRST = Case(When(status=IncidentStatus.OPEN, then=Value(0)), default=Value(1), output_field=IntegerField())
 
@@ -32,9 +33,30 @@ class _ViewOnly:
         return request.user.is_superuser
 
 
+class IncidentTransitionInline(TenantScopedTabularInline):
+    """An incident's edges in order, and whether the dispatcher has handled each."""
+
+    model = IncidentTransition
+    fields = ["at", "kind", "occurrence", "processed_at"]
+    readonly_fields = fields
+    ordering = ["at", "id"]
+    extra = 0
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(Incident)
 class IncidentAdmin(_ViewOnly, TenantScopedAdmin):
     """Incidents, open ones first and newest first within each group."""
+
+    inlines = [IncidentTransitionInline]
 
     list_display = ["__str__", "status", "kind", "site", "opened_at", "duration", "occurrences", "flapping", "resolved_at"]
     list_filter = ["status", "kind", "flapping"]
@@ -70,3 +92,13 @@ class DeliveryAdmin(_ViewOnly, TenantScopedAdmin):
     list_filter = ["status", "transition"]
     search_fields = ["idempotency_key", "channel__name"]
     list_select_related = ["channel"]
+
+
+@admin.register(IncidentTransition)
+class IncidentTransitionAdmin(_ViewOnly, TenantScopedAdmin):
+    """Every incident edge the evaluation recorded; unprocessed ones still wait for the dispatcher."""
+
+    list_display = ["__str__", "kind", "at", "occurrence", "processed_at"]
+    list_filter = ["kind", ("processed_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["incident"]
+    date_hierarchy = "at"

@@ -12,6 +12,8 @@ from fleet.models.alerts import (
     Incident,
     IncidentKind,
     IncidentStatus,
+    IncidentTransition,
+    IncidentTransitionKind,
     NotificationChannel,
     Transition,
 )
@@ -29,6 +31,8 @@ __all__ = [
     "Incident",
     "IncidentKind",
     "IncidentStatus",
+    "IncidentTransition",
+    "IncidentTransitionKind",
     "NotificationChannel",
     "Transition",
     "Charger",

@@ -3,9 +3,13 @@
 An incident is one problem of one object (a meter, a gateway) from the moment
 the server notices it until data flows again. At most one incident per
 (object, kind) is open at a time, enforced by partial unique constraints, so
-several Celery workers evaluating at once cannot open two. Deliveries carry
-an idempotency key that names the incident, the transition and the channel;
-it is unique, so the same transition is never sent twice on one channel.
+several Celery workers evaluating at once cannot open two. Each edge of an
+incident (opened, reopened, resolved, folded) is recorded as a transition by
+the evaluation that caused it; a dispatcher later decides who hears about it
+(healthchecks' `Flip`), so "what changed" and "who gets told" stay apart.
+Deliveries carry an idempotency key that names the incident, the transition
+and the channel; it is unique, so the same transition is never sent twice on
+one channel.
 """
 
 from django.db import models
@@ -105,6 +109,53 @@ class Incident(models.Model):
         """How long the incident has lasted (until now while it is open)."""
         end = self.resolved_at or timezone.now()
         return max(0.0, (end - self.opened_at).total_seconds())
+
+
+class IncidentTransitionKind(models.TextChoices):
+    """Which edge of an incident the evaluation saw."""
+
+    OPENED = "opened", "Opened"
+    REOPENED = "reopened", "Reopened"
+    RESOLVED = "resolved", "Resolved"
+    FOLDED = "folded", "Folded into its gateway's incident"
+
+
+class IncidentTransition(models.Model):
+    """One edge of one incident, written with the incident's change; the dispatcher turns it into deliveries once."""
+
+    tenant_path = "incident__organization"
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="transitions")
+    kind = models.CharField(max_length=16, choices=IncidentTransitionKind.choices)
+    at = models.DateTimeField(help_text="When the evaluation that caused the edge ran.")
+    occurrence = models.PositiveIntegerField(
+        help_text="The incident's occurrence the edge belongs to (part of the delivery keys)."
+    )
+    processed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the dispatcher turned it into deliveries; empty while it waits."
+    )
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        constraints = [
+            # Each notifying edge happens once per occurrence; a second row would mean a second
+            # run believed it changed the incident. A fold can recur if its gateway incident is deleted.
+            models.UniqueConstraint(
+                fields=["incident", "occurrence", "kind"],
+                condition=~Q(kind=IncidentTransitionKind.FOLDED),
+                name="incident_transition_once_per_occurrence",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=IncidentTransitionKind.values), name="incident_transition_kind_valid"
+            ),
+        ]
+        indexes = [
+            # The dispatcher's queue: small however long the history grows.
+            models.Index(fields=["id"], condition=Q(processed_at__isnull=True), name="transition_unprocessed"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of incident {self.incident_id} (occurrence {self.occurrence})"
 
 
 class ChannelKind(models.TextChoices):

@@ -5,8 +5,11 @@ and makes the open incidents match what it finds. Every state change is a
 conditional UPDATE (`... WHERE status = 'open'`) or an INSERT guarded by the
 partial unique constraints `incident_one_open_per_meter_kind` and
 `incident_one_open_per_gateway_kind`; a change counts only where this run
-changed the row, so several workers evaluating at once open, resolve and
-notify each edge exactly once (the pattern of healthchecks' `sendalerts`).
+changed the row, and that run records the edge as an `IncidentTransition` in
+the same transaction, so several workers evaluating at once open, resolve and
+record each edge exactly once (the pattern of healthchecks' `sendalerts`).
+Who hears about an edge is not decided here: the dispatcher
+(fleet/services/notifications_dispatch.py) turns transitions into deliveries.
 
 A meter counts as lost when its gateway reported it lost, or when the gateway
 has kept talking for longer than the meter's grace period since the meter's
@@ -23,11 +26,18 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from fleet.models import Gateway, Incident, IncidentKind, IncidentStatus, MeterState, Transition
-from fleet.services.notifications_enqueue import notifications_enqueue_many
+from fleet.models import (
+    Gateway,
+    Incident,
+    IncidentKind,
+    IncidentStatus,
+    IncidentTransition,
+    IncidentTransitionKind,
+    MeterState,
+)
 
 log = logging.getLogger(__name__)
 
@@ -64,13 +74,13 @@ class Problem:
 
 @dataclass
 class EvaluationResult:
-    """The edges one run caused (incident ids) and the deliveries it queued."""
+    """The edges one run caused (incident ids) and the transitions it recorded for them."""
 
     opened: list[int] = field(default_factory=list)
     reopened: list[int] = field(default_factory=list)
     resolved: list[int] = field(default_factory=list)
     folded: int = 0
-    delivery_ids: list[int] = field(default_factory=list)
+    transition_ids: list[int] = field(default_factory=list)
 
 
 def alerts_evaluate(*, now: datetime | None = None, policy: AlertPolicy | None = None) -> EvaluationResult:
@@ -95,8 +105,23 @@ def alerts_evaluate(*, now: datetime | None = None, policy: AlertPolicy | None =
     _converge(IncidentKind.METER_LOST, "meter", _lost_meters(now, policy, site_seen, silent_sites), silent_sites, now, policy,
               result)
     if silent_sites:
-        result.folded = _fold_meter_incidents(silent_sites)
+        _fold_meter_incidents(silent_sites, now, result)
     return result
+
+
+def _record(kind: str, edges: list[tuple[int, int]], now: datetime) -> list[int]:
+    """Write one transition per (incident id, occurrence); called inside the transaction that changed the incidents."""
+    if not edges:
+        return []
+    rows = IncidentTransition.objects.bulk_create(
+        [IncidentTransition(incident_id=pk, kind=kind, at=now, occurrence=occurrence) for pk, occurrence in edges]
+    )
+    return [row.pk for row in rows]
+
+
+def _occurrences(incident_ids: list[int]) -> dict[int, int]:
+    """The current occurrence of incidents this transaction has just changed (its UPDATE holds their rows)."""
+    return dict(Incident.objects.filter(pk__in=incident_ids).values_list("pk", "occurrences")) if incident_ids else {}
 
 
 def _lost_meters(now: datetime, policy: AlertPolicy, site_seen: dict[int, datetime], silent_sites: set[int]) -> dict[int, Problem]:
@@ -175,11 +200,11 @@ def _converge(
 
 
 def _resolve(kind: str, candidates: list[tuple[int, int]], now: datetime, result: EvaluationResult) -> None:
-    """Resolve open incidents and queue their notifications in one transaction, so neither happens without the other.
+    """Resolve open incidents and record their transitions in one transaction, so neither happens without the other.
 
     Only the run whose UPDATE changes a row has resolved it, and only that run
-    notifies. Rows are locked in id order, the same in every worker, so two
-    runs resolving together wait for each other instead of deadlocking.
+    records the edge. Rows are locked in id order, the same in every worker,
+    so two runs resolving together wait for each other instead of deadlocking.
     """
     if not candidates:
         return
@@ -191,9 +216,10 @@ def _resolve(kind: str, candidates: list[tuple[int, int]], now: datetime, result
             ):
                 log.info("incident %s resolved (%s %s)", pk, kind, obj)
                 resolved.append(pk)
-        delivery_ids = notifications_enqueue_many(resolved, Transition.RESOLVED, now=now)
+        occurrences = _occurrences(resolved)
+        transition_ids = _record(IncidentTransitionKind.RESOLVED, [(pk, occurrences[pk]) for pk in resolved], now)
     result.resolved += resolved
-    result.delivery_ids += delivery_ids
+    result.transition_ids += transition_ids
 
 
 def _open(kind: str, object_field: str, problems: dict[int, Problem], now: datetime, policy: AlertPolicy,
@@ -213,10 +239,10 @@ def _open(kind: str, object_field: str, problems: dict[int, Problem], now: datet
         recent.setdefault(obj, (pk, occurrences))
 
     for obj, (pk, occurrences) in sorted(recent.items()):
-        delivery_ids = _reopen(pk, occurrences, kind, problems[obj], now, policy)
-        if delivery_ids is not None:
+        transition_ids = _reopen(pk, occurrences, kind, problems[obj], now, policy)
+        if transition_ids is not None:
             result.reopened.append(pk)
-            result.delivery_ids += delivery_ids
+            result.transition_ids += transition_ids
     rows = [
         Incident(
             organization_id=problem.organization_id, site_id=problem.site_id, kind=kind, status=IncidentStatus.OPEN,
@@ -228,39 +254,41 @@ def _open(kind: str, object_field: str, problems: dict[int, Problem], now: datet
     ]
     if not rows:
         return
-    # Each incident is inserted together with its deliveries, so an opening is never left unannounced.
+    # Each incident is inserted together with its transition, so an opening is never left unannounced.
     try:
         with transaction.atomic():
             created = Incident.objects.bulk_create(rows)
-            delivery_ids = notifications_enqueue_many([incident.pk for incident in created], Transition.OPENED, now=now)
+            transition_ids = _record(
+                IncidentTransitionKind.OPENED, [(incident.pk, incident.occurrences) for incident in created], now
+            )
     except IntegrityError:
         # Another worker opened some of these at the same moment: one by one, each guarded by the
-        # constraint, and the worker whose INSERT succeeded is the one that notifies.
-        created, delivery_ids = [], []
+        # constraint, and the worker whose INSERT succeeded is the one that records the opening.
+        created, transition_ids = [], []
         for row in rows:
-            queued = _create_one(row, now)
-            if queued is not None:
+            recorded = _create_one(row, now)
+            if recorded is not None:
                 created.append(row)
-                delivery_ids += queued
+                transition_ids += recorded
     for incident in created:
         log.warning("incident %s opened (%s %s): %s", incident.pk, kind, getattr(incident, f"{object_field}_id"),
                     incident.detail)
     result.opened += [incident.pk for incident in created]
-    result.delivery_ids += delivery_ids
+    result.transition_ids += transition_ids
 
 
 def _create_one(row: Incident, now: datetime) -> list[int] | None:
-    """Insert one incident with its deliveries; None if another worker's open incident is already there."""
+    """Insert one incident with its transition; None if another worker's open incident is already there."""
     try:
         with transaction.atomic():
             row.save(force_insert=True)
-            return notifications_enqueue_many([row.pk], Transition.OPENED, now=now)
+            return _record(IncidentTransitionKind.OPENED, [(row.pk, row.occurrences)], now)
     except IntegrityError:
         return None
 
 
 def _reopen(pk: int, occurrences: int, kind: str, problem: Problem, now: datetime, policy: AlertPolicy) -> list[int] | None:
-    """Reopen a recently resolved incident as one more occurrence; the queued deliveries, or None if another run did."""
+    """Reopen a recently resolved incident as one more occurrence; its transition's id, or None if another run did."""
     flapping = occurrences + 1 >= policy.flap_threshold
     try:
         with transaction.atomic():
@@ -270,26 +298,42 @@ def _reopen(pk: int, occurrences: int, kind: str, problem: Problem, now: datetim
             )
             if changed != 1:
                 return None
-            delivery_ids = notifications_enqueue_many([pk], Transition.OPENED, now=now)
+            transition_ids = _record(IncidentTransitionKind.REOPENED, [(pk, occurrences + 1)], now)
     except IntegrityError:
         return None  # another worker opened a new incident for the object meanwhile
     log.warning("incident %s reopened (%s, occurrence %s%s): %s", pk, kind, occurrences + 1,
                 ", flapping" if flapping else "", problem.detail)
-    return delivery_ids
+    return transition_ids
 
 
-def _fold_meter_incidents(silent_sites: set[int]) -> int:
-    """Point the open meter incidents of silent sites at their gateway's open incident."""
+def _fold_meter_incidents(silent_sites: set[int], now: datetime, result: EvaluationResult) -> None:
+    """Point the open meter incidents of silent sites at their gateway's open incident, recording each fold once.
+
+    One conditional UPDATE per incident, in id order, so that among workers
+    folding at once exactly one changes each row and records its transition.
+    """
     gateway_incident = Incident.objects.filter(
         status=IncidentStatus.OPEN, kind=IncidentKind.GATEWAY_OFFLINE, site_id=OuterRef("site_id")
     ).order_by("pk").values("pk")[:1]
-    folded = (
+    candidates = list(
         Incident.objects.filter(
             status=IncidentStatus.OPEN, kind=IncidentKind.METER_LOST, site_id__in=silent_sites, folded_into__isnull=True
         )
-        .filter(Exists(gateway_incident))
-        .update(folded_into=Subquery(gateway_incident))
+        .annotate(into=Subquery(gateway_incident))
+        .filter(into__isnull=False)
+        .order_by("pk")
+        .values_list("pk", "into")
     )
+    if not candidates:
+        return
+    with transaction.atomic():
+        folded = [
+            pk for pk, into in candidates
+            if Incident.objects.filter(pk=pk, status=IncidentStatus.OPEN, folded_into__isnull=True).update(folded_into_id=into)
+        ]
+        occurrences = _occurrences(folded)
+        transition_ids = _record(IncidentTransitionKind.FOLDED, [(pk, occurrences[pk]) for pk in folded], now)
     if folded:
-        log.info("%s meter incident(s) folded into their gateway's incident", folded)
-    return folded
+        log.info("%s meter incident(s) folded into their gateway's incident", len(folded))
+    result.folded += len(folded)
+    result.transition_ids += transition_ids

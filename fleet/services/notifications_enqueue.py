@@ -1,9 +1,10 @@
-"""Queueing deliveries for incident transitions: one row per (transition, channel), never two.
+"""Queueing deliveries: one row per (incident edge, channel), never two; reminders; what is due.
 
 The idempotency key names the incident, which occurrence of it, the
 transition and the channel; `delivery_unique_idempotency_key` makes a second
-insert of the same key a no-op, so an edge seen by two workers, or a reminder
-computed twice, queues one delivery.
+insert of the same key a no-op, so a transition dispatched twice, or a
+reminder computed twice, queues one delivery. Which transitions become
+deliveries is the dispatcher's business (fleet/services/notifications_dispatch.py).
 """
 
 from __future__ import annotations
@@ -23,41 +24,13 @@ def delivery_key(incident_id: int, occurrence: int, transition: str, channel_id:
     return f"incident-{incident_id}-o{occurrence}-{transition}{suffix}-ch{channel_id}"
 
 
-def _queue(rows: list[Delivery]) -> list[int]:
+def deliveries_queue(rows: list[Delivery]) -> list[int]:
     """Insert the deliveries not yet known by key; return the ids of those still pending."""
     if not rows:
         return []
     Delivery.objects.bulk_create(rows, ignore_conflicts=True)
     keys = [row.idempotency_key for row in rows]
     return list(Delivery.objects.filter(idempotency_key__in=keys, status=DeliveryStatus.PENDING).values_list("pk", flat=True))
-
-
-def notifications_enqueue(incident_id: int, transition: str, *, now: datetime | None = None) -> list[int]:
-    """Queue one delivery of an incident's opening or resolution on each active channel of its organisation."""
-    return notifications_enqueue_many([incident_id], transition, now=now)
-
-
-def notifications_enqueue_many(incident_ids: list[int], transition: str, *, now: datetime | None = None) -> list[int]:
-    """The same for many incidents at once (a mass outage opens hundreds): three queries, not three per incident."""
-    if not incident_ids:
-        return []
-    now = now or timezone.now()
-    incidents = list(Incident.objects.filter(pk__in=incident_ids).values_list("pk", "organization_id", "occurrences"))
-    channels: dict[int, list[int]] = {}
-    for channel_id, organization_id in NotificationChannel.objects.filter(
-        is_active=True, organization_id__in={row[1] for row in incidents}
-    ).values_list("pk", "organization_id"):
-        channels.setdefault(organization_id, []).append(channel_id)
-    return _queue(
-        [
-            Delivery(
-                channel_id=channel_id, incident_id=incident_id, transition=transition, next_attempt_at=now, created_at=now,
-                idempotency_key=delivery_key(incident_id, occurrences, transition, channel_id),
-            )
-            for incident_id, organization_id, occurrences in incidents
-            for channel_id in channels.get(organization_id, [])
-        ]
-    )
 
 
 def notifications_enqueue_reminders(*, now: datetime | None = None) -> list[int]:
@@ -95,7 +68,7 @@ def notifications_enqueue_reminders(*, now: datetime | None = None) -> list[int]
                         idempotency_key=delivery_key(incident_id, occurrences, Transition.REMINDER, channel_id, number),
                     )
                 )
-    return _queue(rows)
+    return deliveries_queue(rows)
 
 
 def notifications_due(*, now: datetime | None = None) -> list[int]:

@@ -11,7 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from fleet.models import ChannelKind, ChargingNetwork, Gateway, Meter, MeterState, NotificationChannel
-from fleet.services.alerts_evaluate import AlertPolicy, alerts_evaluate
+from fleet.services.alerts_evaluate import AlertPolicy, EvaluationResult, alerts_evaluate
+from fleet.services.notifications_dispatch import DispatchResult, notifications_dispatch
 
 T0 = datetime(2026, 11, 24, 12, 0, 0, tzinfo=UTC)
 """A fixed moment the scenarios count from."""
@@ -43,8 +44,21 @@ def meter_lost(meter: Meter, when: datetime, detail: str = "MeterTransportError:
     MeterState.objects.update_or_create(meter=meter, defaults={"available": False, "lost_since": when, "detail": detail})
 
 
-def evaluate(seconds: float, policy: AlertPolicy = POLICY):
+def evaluate(seconds: float, policy: AlertPolicy = POLICY) -> EvaluationResult:
+    """One evaluation run at T0 + seconds: incidents and their transitions, no deliveries."""
     return alerts_evaluate(now=at(seconds), policy=policy)
+
+
+def dispatch(seconds: float) -> DispatchResult:
+    """One dispatcher run at T0 + seconds: unprocessed transitions become deliveries."""
+    return notifications_dispatch(now=at(seconds))
+
+
+def evaluate_and_dispatch(seconds: float, policy: AlertPolicy = POLICY) -> EvaluationResult:
+    """What the evaluation task does: evaluate, then dispatch at once."""
+    result = evaluate(seconds, policy)
+    dispatch(seconds)
+    return result
 
 
 def add_meters(tenant, count: int) -> list[Meter]:

@@ -5,7 +5,7 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from fleet.models import ChannelKind, Delivery, Incident, IncidentKind, NotificationChannel
+from fleet.models import ChannelKind, Delivery, Incident, IncidentKind, IncidentTransition, NotificationChannel
 from tests.fleet.alerts.conftest import add_meters, at, evaluate, gateway_seen, meter_lost, meter_reading
 
 pytestmark = pytest.mark.django_db
@@ -119,6 +119,23 @@ def test_incidents_and_deliveries_are_view_only_and_channels_editable_for_operat
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     assert NotificationChannel.objects.get(name="pager").organization == tenant_a.organization
+
+
+def test_transitions_are_listed_view_only_for_the_users_organisations_and_on_their_incident(client, tenant_a, incidents):
+    client.force_login(tenant_a.viewer)
+    page = client.get(admin_url(IncidentTransition, "changelist"))
+
+    assert page.status_code == 200
+    assert sorted((t.incident_id, t.kind) for t in page.context["cl"].result_list) == sorted(  # not bravo's
+        [(incidents["resolved"].pk, "opened"), (incidents["resolved"].pk, "resolved"), (incidents["gateway"].pk, "opened")]
+    )
+    client.force_login(tenant_a.operator)
+    assert client.get(admin_url(IncidentTransition, "add")).status_code == 403
+    bravo = IncidentTransition.objects.get(incident=incidents["bravo"])
+    assert client.get(admin_url(IncidentTransition, "change", bravo.pk)).status_code == 302  # not found: back to the list
+    detail = client.get(admin_url(Incident, "change", incidents["resolved"].pk))
+    [inline] = [formset for formset in detail.context["inline_admin_formsets"] if formset.opts.model is IncidentTransition]
+    assert [form.original.kind for form in inline] == ["opened", "resolved"]
 
 
 def test_a_channel_cannot_be_added_to_another_organisation(client, tenant_a, tenant_b):

@@ -4,7 +4,8 @@ The worker runs as its own process against the test database (committed rows,
 hence `transaction=True`) with a 1 s evaluation interval and short grace
 periods. Gateway A reports through the sync API as a real agent would: a
 sample every half second, `meter_lost`, then `meter_restored`. Gateway B
-reports its three meters once and falls silent.
+reports its three meters once and falls silent. A second test starts a worker
+over transitions recorded while no worker ran.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 
 from fleet.models import (
     ChannelKind,
@@ -28,11 +30,14 @@ from fleet.models import (
     Gateway,
     Incident,
     IncidentKind,
+    IncidentTransition,
     Meter,
+    MeterState,
     NotificationChannel,
     Organization,
     Site,
 )
+from fleet.services.alerts_evaluate import alerts_evaluate
 from fleet.services.gateway_tokens import gateway_issue_token
 from tests.fleet.alerts.conftest import SECRET
 from tests.processes import test_database_url, wait_until
@@ -109,7 +114,7 @@ def site_with_meters(organization: Organization, name: str, count: int) -> tuple
     return gateway, networks
 
 
-def start_worker(tmp_path: Path) -> subprocess.Popen:
+def start_worker(tmp_path: Path, **settings: str) -> subprocess.Popen:
     env = {
         **os.environ,
         "DATABASE_URL": test_database_url(),
@@ -118,12 +123,22 @@ def start_worker(tmp_path: Path) -> subprocess.Popen:
         "ALERTS_GATEWAY_GRACE_PERIOD_S": "4",
         "NOTIFICATIONS_RETRY_BASE_S": "5",
         "LOG_LEVEL": "WARNING",
+        **settings,
     }
     return subprocess.Popen(
         [str(BIN / "celery"), "-A", "fleet", "worker", "--beat", "--pool", "solo", "--loglevel", "WARNING",
          "--schedule", str(tmp_path / "beat-schedule"), "--without-gossip", "--without-mingle", "--without-heartbeat"],
         cwd=ROOT, env=env, stdout=open(tmp_path / "worker.log", "w"), stderr=subprocess.STDOUT,
     )
+
+
+def stop_worker(worker: subprocess.Popen) -> None:
+    worker.send_signal(signal.SIGTERM)
+    try:
+        worker.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
 
 
 @pytest.mark.slow
@@ -162,12 +177,7 @@ def test_events_reach_the_webhook_once_per_transition_and_a_silent_gateway_alert
     finally:
         feeder.stop.set()
         feeder.join(10)
-        worker.send_signal(signal.SIGTERM)
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
+        stop_worker(worker)
     log = (tmp_path / "worker.log").read_text()
 
     assert transitions("meter_lost") == ["opened", "resolved"], log
@@ -179,3 +189,28 @@ def test_events_reach_the_webhook_once_per_transition_and_a_silent_gateway_alert
     assert gateway_incident.gateway == gateway_b and gateway_incident.resolved_at is None
     assert not Incident.objects.filter(site=gateway_b.site, kind=IncidentKind.METER_LOST).exists()
     print(f"\nevent -> webhook with a 1 s schedule: meter_lost {lost_latency_s:.2f} s, meter_restored {restored_latency_s:.2f} s")
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_that_starts_dispatches_transitions_recorded_while_none_ran(tmp_path, webhook, settings):
+    organization = Organization.objects.create(name="Restart", slug="restart")
+    NotificationChannel.objects.create(
+        organization=organization, name="hook", kind=ChannelKind.WEBHOOK, webhook_url=webhook.url, webhook_secret=SECRET
+    )
+    gateway, networks = site_with_meters(organization, "alpha", 1)
+    Gateway.objects.filter(pk=gateway.pk).update(last_seen=timezone.now())
+    MeterState.objects.create(meter=networks[0].meter, available=False, lost_since=timezone.now())
+    [incident] = alerts_evaluate().opened  # recorded; no worker is up to tell anyone
+    assert webhook.calls == []
+
+    # Beat would first run the evaluation and the dispatcher an hour from now: only the start-up dispatch can send.
+    worker = start_worker(tmp_path, ALERTS_EVALUATION_INTERVAL_S="3600", NOTIFICATIONS_RETRY_BASE_S="3600")
+    try:
+        wait_until(lambda: webhook.calls, 30, "the webhook of the transition recorded before the start")
+    finally:
+        stop_worker(worker)
+    log = (tmp_path / "worker.log").read_text()
+
+    assert [(body["transition"], body["incident"]["id"]) for body in webhook.bodies()] == [("opened", incident)], log
+    assert IncidentTransition.objects.get().processed_at is not None

@@ -5,12 +5,13 @@ import threading
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from fleet.models import Delivery, Incident, IncidentKind, IncidentStatus
+from fleet.models import Delivery, Incident, IncidentKind, IncidentStatus, IncidentTransition
 from fleet.services.alerts_evaluate import alerts_evaluate
 from tests.fleet.alerts.conftest import (
     POLICY,
     add_meters,
     at,
+    dispatch,
     evaluate,
     gateway_seen,
     meter_lost,
@@ -237,8 +238,12 @@ def test_workers_evaluating_at_the_same_moment_open_and_notify_once(tenant_a, we
     opened = [pk for result in results for pk in result.opened]
     assert sorted(opened) == sorted(Incident.objects.values_list("pk", flat=True))
     assert len(opened) == 3
+    assert sorted(IncidentTransition.objects.values_list("incident_id", "kind")) == [(pk, "opened") for pk in sorted(opened)]
+    assert sorted(pk for result in results for pk in result.transition_ids) == sorted(
+        IncidentTransition.objects.values_list("pk", flat=True)
+    )
+    assert sorted(dispatch(10).delivery_ids) == sorted(Delivery.objects.values_list("pk", flat=True))
     assert Delivery.objects.count() == 3
-    assert sorted(pk for result in results for pk in result.delivery_ids) == sorted(Delivery.objects.values_list("pk", flat=True))
 
 
 def test_when_another_worker_opened_one_of_a_batch_first_the_rest_still_open_and_only_they_notify(tenant_a, webhook_channel):
@@ -253,5 +258,7 @@ def test_when_another_worker_opened_one_of_a_batch_first_the_rest_still_open_and
     _open(IncidentKind.METER_LOST, "meter", problems, at(10), POLICY, result)
 
     assert len(result.opened) == 2 and taken.pk not in result.opened
+    assert sorted(IncidentTransition.objects.values_list("incident_id", flat=True)) == sorted(result.opened)
+    dispatch(10)
     assert sorted(Delivery.objects.values_list("incident_id", flat=True)) == sorted(result.opened)
     assert len(open_incidents()) == 3

@@ -7,10 +7,19 @@ import json
 import pytest
 from django.core import mail
 
-from fleet.models import ChannelKind, Delivery, DeliveryStatus, Incident, NotificationChannel, Transition
-from fleet.services.notifications_enqueue import notifications_due, notifications_enqueue, notifications_enqueue_reminders
+from fleet.models import ChannelKind, Delivery, DeliveryStatus, Incident, IncidentTransition, NotificationChannel, Transition
+from fleet.services.notifications_enqueue import notifications_due, notifications_enqueue_reminders
 from fleet.services.notifications_send import delivery_send
-from tests.fleet.alerts.conftest import SECRET, add_meters, at, evaluate, gateway_seen, meter_lost, meter_reading
+from tests.fleet.alerts.conftest import (
+    SECRET,
+    add_meters,
+    at,
+    dispatch,
+    evaluate_and_dispatch,
+    gateway_seen,
+    meter_lost,
+    meter_reading,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +34,7 @@ def send_all(seconds: float) -> list[str]:
 def open_meter_incident(tenant, seconds: float = 10) -> Incident:
     gateway_seen(tenant.gateway, at(0))
     meter_lost(tenant.meter, at(0))
-    [pk] = evaluate(seconds).opened
+    [pk] = evaluate_and_dispatch(seconds).opened
     return Incident.objects.get(pk=pk)
 
 
@@ -58,12 +67,18 @@ def test_an_opened_incident_is_posted_once_as_json_signed_with_hmac_sha256(tenan
     assert (delivery.status, delivery.attempts, delivery.transition) == (DeliveryStatus.SENT, 1, Transition.OPENED)
 
 
+def dispatch_again(seconds: float) -> list[int]:
+    """Dispatch every transition once more, as if its processed mark had been lost."""
+    IncidentTransition.objects.update(processed_at=None)
+    return dispatch(seconds).delivery_ids
+
+
 def test_the_same_transition_is_never_queued_twice(tenant_a, webhook_channel, webhook):
-    incident = open_meter_incident(tenant_a)
+    open_meter_incident(tenant_a)
     [queued] = Delivery.objects.values_list("pk", flat=True)
-    assert notifications_enqueue(incident.pk, Transition.OPENED, now=at(12)) == [queued]  # the same row, still pending
+    assert dispatch_again(12) == [queued]  # the same row, still pending
     send_all(12)
-    assert notifications_enqueue(incident.pk, Transition.OPENED, now=at(13)) == []
+    assert dispatch_again(13) == []
     assert send_all(13) == []
     assert len(webhook.calls) == 1 and Delivery.objects.count() == 1
 
@@ -72,8 +87,8 @@ def test_a_resolved_meter_sends_one_resolve_notification(tenant_a, webhook_chann
     open_meter_incident(tenant_a)
     send_all(10)
     meter_reading(tenant_a.meter, at(20))
-    evaluate(30)
-    evaluate(40)
+    evaluate_and_dispatch(30)
+    evaluate_and_dispatch(40)
     send_all(40)
     send_all(50)
 
@@ -88,7 +103,7 @@ def test_a_silent_gateway_notifies_once_for_the_site_not_per_meter(tenant_a, web
         meter_reading(meter, at(0))
     gateway_seen(tenant_a.gateway, at(0))
     for seconds in (30, 60, 90, 121, 131, 141):
-        evaluate(seconds)
+        evaluate_and_dispatch(seconds)
         send_all(seconds)
 
     [body] = webhook.bodies()
@@ -177,7 +192,7 @@ def test_a_channel_may_remind_more_often_and_folded_meter_incidents_stay_quiet(t
     webhook_channel.repeat_interval_s = 600
     webhook_channel.save()
     open_meter_incident(tenant_a, seconds=0)
-    evaluate(200)  # the gateway (last seen at 0) is now silent too: its incident folds the meter's
+    evaluate_and_dispatch(200)  # the gateway (last seen at 0) is now silent too: its incident folds the meter's
     send_all(200)
     for seconds in (800, 1400):  # the gateway incident is 600 s and 1200 s old
         notifications_enqueue_reminders(now=at(seconds))
