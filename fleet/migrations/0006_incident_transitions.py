@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('fleet', '0004_gateway_agent_settings'),
+        ('fleet', '0005_one_rule_set'),
     ]
 
     operations = [
