@@ -9,12 +9,10 @@ from balancing import DEFAULT_MIN_CURRENT_A
 from fleet.models.networks import ChargingNetwork, charger_minimums
 from fleet.services.network_limits import network_fallback_error
 from fleet.validators import PHASE_ROTATION_CHOICES, validate_charger_driver, validate_host, validate_meter_model
+from gateways.protocol import DRIVERS_WITHOUT_HOST
 
 MAX_CHARGER_CURRENT_A = 80
 """Highest current a charger may be configured for (A); above this no AC charger exists."""
-
-DRIVERS_WITHOUT_HOST = ("simulated",)
-"""Charger drivers that run in the agent's process and so need no network address."""
 
 _port_validators = [MinValueValidator(1), MaxValueValidator(65535)]
 _unit_id_validators = [MinValueValidator(0), MaxValueValidator(255)]
