@@ -215,3 +215,21 @@ async def test_a_charger_whose_readings_grow_old_is_lost_once_and_restored_with_
     assert result.allocation.reasons["cp1"] != "charger_unreachable"
     assert "cp1" in result.commands_sent  # back from unreachable: its setpoint goes out at once
     assert site.events("charger_restored") == 1
+
+
+@pytest.mark.asyncio
+async def test_decreases_go_out_before_increases(site):
+    site.world.house_load_a = (20.0, 2.0, 3.0)  # 20 A left on L1: the two stations share it
+    for _ in range(3):
+        await site.cycle()
+    assert site.regulator.last.allocation.setpoints_a == {"cp1": 10.0, "cp2": 10.0}
+    order = []
+    for cid, slot in site.regulator.slots.items():
+        def recording(current_a, valid_for_s, cid=cid, send=slot.driver.apply_setpoint):
+            order.append((cid, current_a))
+            return send(current_a, valid_for_s)
+        slot.driver.apply_setpoint = recording
+    site.world.stations["cp2"].unplug()  # cp2's share moves to cp1
+    result = await site.cycle()
+    assert result.allocation.setpoints_a == {"cp1": 16.0, "cp2": 0.0}
+    assert order == [("cp2", 0.0), ("cp1", 16.0)]
