@@ -2,7 +2,7 @@
 
 Each network's cycle runs on its own; an unexpected error in one is logged
 with its traceback and the loop goes on (the chargers' failsafe watchdogs
-cover a network whose cycles keep failing, since its heartbeats stop). Ticks
+cover a network whose cycles keep failing, since its setpoint renewals stop). Ticks
 are scheduled on a fixed grid so cycles don't drift; a cycle that overruns
 skips the ticks it missed instead of running late ones back to back.
 """

@@ -223,8 +223,8 @@ class KebaUdpDriver(ChargerDriver):
         )
 
     async def _apply(self, milliamps: int) -> bool:
-        report2 = self._fresh_report2() or await self._report2()
         if milliamps == 0:
+            report2 = self._fresh_report2() or await self._report2()
             if report2.enable_user != 0:
                 await self._command(ena_command(False))
                 self._expect_disabled = True  # checked in the next report 2, see module docstring
@@ -233,11 +233,14 @@ class KebaUdpDriver(ChargerDriver):
                 await self._command(curr_command(CURRENT_MIN_MA))
                 self._verify(await self._report2(), enable_user=0)
             return True
+        # `curr` at once, without asking first: a decrease must not wait for a report (100 ms apart).
         await self._command(curr_command(milliamps))
+        report2 = await self._report2()
         if report2.enable_user != 1:
             await self._command(ena_command(True))
             self._expect_disabled = False
-        self._verify(await self._report2(), enable_user=1, curr_user_ma=milliamps)
+            report2 = await self._report2()
+        self._verify(report2, enable_user=1, curr_user_ma=milliamps)
         return True
 
     async def _arm(self, timeout_s: int, milliamps: int) -> FailsafeSettings:

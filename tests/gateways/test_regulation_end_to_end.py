@@ -248,7 +248,7 @@ async def test_when_the_gateway_dies_the_chargers_fall_back_by_themselves_within
             await site.cycle()
         assert sum(s.effective_limit_a() for s in world.stations.values()) > 20  # charging well above fallback
     finally:
-        await site.agent.close()  # the gateway is gone: no more heartbeats
+        await site.agent.close()  # the gateway is gone: no more setpoint renewals
     now[0] += 11  # past the 10 s failsafe timeout
     world.advance(1)
     power_w = sum(
