@@ -22,7 +22,11 @@ MeterValues/StatusNotification the charger sent). Two rules make that work:
   KEBA drivers have no per-setpoint lifetime (their station-wide watchdog is
   armed by `arm_failsafe`, and every send feeds it). `min_resend_interval_s` is
   the shortest spacing a station asks for between repeated commands; the
-  regulator renews no more often than that.
+  regulator renews no more often than that, unless half the lifetime is
+  shorter (the lifetime wins). A reading's `enabled`/`setpoint_a` is what the
+  regulator compares with what it sent (`gateways.setpoint_renewal.holds`):
+  report the limit actually in force, or None for `setpoint_a` if the
+  protocol cannot tell.
 """
 
 from __future__ import annotations
