@@ -1,18 +1,31 @@
-"""Charger driver registry: the one place that maps a driver key to the class that speaks it."""
+"""Charger driver registry: the one place that maps a driver key to the factory that builds its driver.
+
+What each key needs (a host, its default port and unit id, how its stations are
+told apart) is in the protocol's `CHARGER_DRIVER_TABLE`; the factories here take
+their defaults from it, so a new driver is one table row plus one factory.
+"""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Awaitable, Callable
+
 from gateways.chargers.base import ChargerDriver
 from gateways.chargers.simulated import SimulatedChargerDriver, SimulatedStation
-from gateways.protocol import CHARGER_DRIVERS, ChargerConfig, GatewayConfig
+from gateways.protocol import CHARGER_DRIVER_TABLE, ChargerConfig, ChargerDriverSpec, GatewayConfig
 
 
 class DriverContext:
-    """What the drivers of one agent share: the KEBA UDP socket on port 7090 and the simulated stations."""
+    """What the drivers of one agent share: the KEBA UDP socket on port 7090, the simulated stations, the clock.
 
-    def __init__(self, gateway: GatewayConfig, simulated_stations: dict[str, SimulatedStation] | None = None):
+    `clock` is the regulator's clock; drivers stamp their readings with it.
+    """
+
+    def __init__(self, gateway: GatewayConfig, simulated_stations: dict[str, SimulatedStation] | None = None,
+                 *, clock: Callable[[], float] = time.monotonic):
         self.gateway = gateway
         self.simulated_stations = simulated_stations if simulated_stations is not None else {}
+        self.clock = clock
         self._keba_udp_transport = None
 
     async def keba_udp_transport(self):
@@ -30,21 +43,44 @@ class DriverContext:
             self._keba_udp_transport = None
 
 
+DriverFactory = Callable[[ChargerConfig, ChargerDriverSpec, DriverContext, float], Awaitable[ChargerDriver]]
+
+
+async def _simulated(config: ChargerConfig, spec: ChargerDriverSpec, context: DriverContext, timeout_s: float) -> ChargerDriver:
+    station = context.simulated_stations.get(config.id)
+    if station is None:
+        station = SimulatedStation(config.id, wired_phases=config.phases)
+        context.simulated_stations[config.id] = station
+    return SimulatedChargerDriver(station, clock=context.clock)
+
+
+async def _keba_udp(config: ChargerConfig, spec: ChargerDriverSpec, context: DriverContext, timeout_s: float) -> ChargerDriver:
+    from gateways.chargers.keba_udp import KebaUdpDriver
+
+    # The port is the gateway's shared socket (`keba_udp_port`), not the charger's: 7090 on both ends.
+    return KebaUdpDriver(await context.keba_udp_transport(), config.host, timeout_s=timeout_s, clock=context.clock)
+
+
+async def _keba_modbus(config: ChargerConfig, spec: ChargerDriverSpec, context: DriverContext, timeout_s: float) -> ChargerDriver:
+    from gateways.chargers.keba_modbus import KebaModbusDriver
+
+    unit_id = spec.default_unit_id if config.unit_id is None else config.unit_id
+    return KebaModbusDriver(config.host, port=spec.station_port(config.port), unit_id=unit_id, timeout_s=timeout_s,
+                            clock=context.clock)
+
+
+FACTORIES: dict[str, DriverFactory] = {
+    "simulated": _simulated,
+    "keba-udp": _keba_udp,
+    "keba-modbus": _keba_modbus,
+}
+"""Driver key -> factory; every key of `CHARGER_DRIVER_TABLE` has one (a test checks)."""
+
+
 async def make_driver(config: ChargerConfig, context: DriverContext, timeout_s: float) -> ChargerDriver:
     """Build the driver for one configured charger."""
-    if config.driver == "simulated":
-        station = context.simulated_stations.get(config.id)
-        if station is None:
-            station = SimulatedStation(config.id, wired_phases=config.phases)
-            context.simulated_stations[config.id] = station
-        return SimulatedChargerDriver(station)
-    if config.driver == "keba-udp":
-        from gateways.chargers.keba_udp import KebaUdpDriver
-
-        return KebaUdpDriver(await context.keba_udp_transport(), config.host, timeout_s=timeout_s)
-    if config.driver == "keba-modbus":
-        from gateways.chargers.keba_modbus import KebaModbusDriver
-
-        return KebaModbusDriver(config.host, port=config.port or 502, unit_id=255 if config.unit_id is None else config.unit_id,
-                                timeout_s=timeout_s)
-    raise ValueError(f"no driver for {config.driver!r}; known: {', '.join(CHARGER_DRIVERS)}")
+    factory = FACTORIES.get(config.driver)
+    spec = CHARGER_DRIVER_TABLE.get(config.driver)
+    if factory is None or spec is None:
+        raise ValueError(f"no driver for {config.driver!r}; known: {', '.join(sorted(set(FACTORIES) & set(CHARGER_DRIVER_TABLE)))}")
+    return await factory(config, spec, context, timeout_s)
