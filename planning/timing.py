@@ -27,17 +27,19 @@ from dataclasses import replace
 
 from balancing import ControllerSettings
 
+GATEWAY_CYCLE_S = 1.0
+"""The gateway's default poll interval: raw telemetry has one sample per cycle."""
+
 
 def settings_for_resolution(settings: ControllerSettings, resolution_s: float) -> ControllerSettings:
     """Settings that make the controller, stepped every ``resolution_s``, behave as it does per real second."""
-    interval_s = settings.increase_interval_s
-    increase_interval_s, increase_step_a = interval_s, settings.increase_step_a
+    # An interval below the gateway's cycle still allows one increase per cycle.
+    interval_s = max(settings.increase_interval_s, GATEWAY_CYCLE_S)
+    increase_interval_s, increase_step_a = settings.increase_interval_s, settings.increase_step_a
     if resolution_s > interval_s:
         increase_interval_s = 0.0
-        if increase_step_a is not None and interval_s > 0:
+        if increase_step_a is not None:
             increase_step_a = increase_step_a * math.floor(resolution_s / interval_s)
-        else:
-            increase_step_a = None
     return replace(
         settings,
         increase_interval_s=increase_interval_s,
@@ -49,6 +51,6 @@ def settings_for_resolution(settings: ControllerSettings, resolution_s: float) -
 
 def _whole_steps(duration_s: float, resolution_s: float) -> float:
     """``duration_s`` rounded to a whole number of steps (half a step rounds up)."""
-    if resolution_s <= 1:
+    if resolution_s <= GATEWAY_CYCLE_S:
         return duration_s
     return math.floor(duration_s / resolution_s + 0.5) * resolution_s
