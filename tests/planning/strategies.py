@@ -24,9 +24,9 @@ controller_settings = st.sampled_from(
 
 @st.composite
 def house_loads(draw) -> HouseLoad:
-    """Three (1-minute) or six (5-minute) hours of house load: a level per phase plus seeded noise and spikes."""
-    resolution_s = draw(st.sampled_from([60, 300]))
-    steps = 180 if resolution_s == 60 else 72
+    """Three (1-minute) or six (5-minute) hours, or 15 raw minutes (1 s), of house load: levels, noise, spikes."""
+    resolution_s = draw(st.sampled_from([60, 300, 1]))
+    steps = {60: 180, 300: 72, 1: 900}[resolution_s]
     levels = draw(st.tuples(*[st.floats(-5, 45).map(lambda x: round(x, 1))] * 3))
     rng = random.Random(draw(st.integers(0, 2**16)))
     samples = tuple(
