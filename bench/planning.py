@@ -2,7 +2,9 @@
 
 Run: ``.venv/bin/python bench/planning.py`` (``--json`` for a machine-readable
 line, ``--quick`` for 3 days instead of 30). Prints the wall time of
-``planning.replay`` (and of ``Plan.from_dict`` on the same input as JSON), the
+``planning.replay`` and its CPU time (on a shared machine the wall time
+includes waiting for a core), the time of ``Plan.from_dict`` on the same input
+as JSON, the
 goal from issue 14 (under 10 s for 30 days) and goal / measured (above 1 means
 within the goal), plus the machine it ran on. The site is busy on purpose:
 house load with an evening peak, a fuse that binds most evenings, 20 chargers
@@ -74,9 +76,9 @@ def main() -> int:
     started = time.perf_counter()
     Plan.from_dict(json.loads(text))
     parse_s = time.perf_counter() - started
-    started = time.perf_counter()
+    started, started_cpu = time.perf_counter(), time.process_time()
     result = replay(plan)
-    replay_s = time.perf_counter() - started
+    replay_s, replay_cpu_s = time.perf_counter() - started, time.process_time() - started_cpu
     scaled_s = replay_s * GOAL_DAYS / days
     figures = {
         "days": days,
@@ -87,10 +89,12 @@ def main() -> int:
         "sessions_complete": result.network.sessions_complete,
         "limited_minutes": result.network.limited_minutes,
         "replay_s": round(replay_s, 3),
+        "replay_cpu_s": round(replay_cpu_s, 3),
         "parse_s": round(parse_s, 3),
         "us_per_step": round(replay_s / len(plan.load.house_current_a) * 1e6, 1),
         "goal_s_for_30_days": GOAL_S,
         "goal_over_measured": round(GOAL_S / scaled_s, 2),
+        "goal_over_cpu": round(GOAL_S / (replay_cpu_s * GOAL_DAYS / days), 2),
     }
     if arguments.json:
         print(json.dumps({"machine": describe(), **figures}))
@@ -101,8 +105,14 @@ def main() -> int:
         f"{figures['sessions']} sessions ({figures['sessions_complete']} complete, a limit bound "
         f"{figures['limited_minutes']:.0f} min)"
     )
-    print(f"replay {replay_s:.2f} s ({figures['us_per_step']} us/step); parsing the plan's JSON {parse_s:.2f} s")
-    print(f"goal {GOAL_S:g} s for {GOAL_DAYS} days; goal/measured {figures['goal_over_measured']:.2f}x")
+    print(
+        f"replay {replay_s:.2f} s wall, {replay_cpu_s:.2f} s CPU ({figures['us_per_step']} us/step); "
+        f"parsing the plan's JSON {parse_s:.2f} s"
+    )
+    print(
+        f"goal {GOAL_S:g} s for {GOAL_DAYS} days; goal/measured {figures['goal_over_measured']:.2f}x wall, "
+        f"{figures['goal_over_cpu']:.2f}x CPU (wall counts waiting for a shared CPU, CPU time does not)"
+    )
     return 0
 
 

@@ -20,6 +20,8 @@ Public API (the fleet calls these):
   comparison, energy totals) and ``sessions`` (``SessionResult`` each).
 - ``settings_for_resolution(settings, resolution_s)``: how the controller's pacing is adapted to
   coarse samples (see ``planning.timing``).
+- ``planning.house.house_current_a(grid_current_a, chargers)`` and ``rolled_up(samples, factor)``:
+  house load from telemetry samples and per-interval maxima, for whoever builds a ``HouseLoad``.
 - Invalid input raises ``balancing.ScenarioError`` whose message starts with the field's path.
 """
 

@@ -10,7 +10,7 @@ from dataclasses import replace
 
 from balancing import ScenarioError, describe
 
-from .model import Plan, PlanLimits
+from .model import Plan
 from .replay import replay
 from .result import PlanResult
 
@@ -57,7 +57,7 @@ def _overridden(plan: Plan, max_current_a: float | None, max_power_w: float | No
         limits = replace(limits, max_current_per_phase_a=max_current_a)
     if max_power_w is not None:
         limits = replace(limits, max_power_w=max_power_w)
-    return replace(plan, limits=PlanLimits(**limits.to_dict())) if limits is not plan.limits else plan
+    return replace(plan, limits=limits)
 
 
 def table(result: PlanResult, *, every_session: bool = False) -> str:
