@@ -206,7 +206,8 @@ class _Managed:
         """What the grid meter reads: house load plus what the vehicles draw under the last setpoints."""
         grid = [house_a[0], house_a[1], house_a[2]]
         for slot, vehicle in enumerate(self.present):
-            if vehicle is not None and self.draw_a[slot] > 0:
+            # A vehicle that finished during the last step draws nothing any more.
+            if vehicle is not None and vehicle.remaining_wh > 0 and self.draw_a[slot] > 0:
                 for p in vehicle.grid_phases:
                     grid[p] += self.draw_a[slot]
         return GridMeasurement((grid[0], grid[1], grid[2]))
@@ -232,7 +233,7 @@ class _Managed:
             ):
                 continue
             phases = vehicle.phases if vehicle is not None else 0
-            draw = self.draw_a[slot]
+            draw = self.draw_a[slot] if active else 0.0
             key = (slot, active, draw, phases, self.setpoint_a[slot])
             state = self._states.get(key)
             if state is None:
