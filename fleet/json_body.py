@@ -32,10 +32,11 @@ MAX_JSON_DEPTH = 32
 levels (batch, items, item, chargers, charger, current_a); the operator API's bodies have 1 or 2."""
 
 _ALL_BUT_QUOTES_AND_BRACKETS = bytes(byte for byte in range(256) if byte not in b'"[]{}')
+_ONE_KIND_OF_BRACKET = bytes.maketrans(b"{}", b"[]")  # depth does not care which kind; the decoder checks pairing
 _STRING = re.compile(rb'"[^"]*"')
 _DEPTH_STEP = [0] * 256
-_DEPTH_STEP[ord("[")] = _DEPTH_STEP[ord("{")] = 1
-_DEPTH_STEP[ord("]")] = _DEPTH_STEP[ord("}")] = -1
+_DEPTH_STEP[ord("[")] = 1
+_DEPTH_STEP[ord("]")] = -1
 
 
 class JsonBodyInvalid(ValueError):
@@ -79,17 +80,24 @@ def json_nesting_depth(body: bytes) -> int:
 
     Escaped backslashes and quotes are dropped first (left to right, as JSON
     pairs them), so every remaining quote opens or closes a string; then all
-    but quotes and brackets, then the strings; the depth is the running sum over
-    the brackets left. Up to the first syntax error this tokenises as the
-    decoder does, so the decoder never nests deeper than this count. Every step
-    is a bytes operation in C: about 60 ms for a 7 MB telemetry batch, a fifth
-    of decoding it.
+    but quotes and brackets, then the strings. What is left are the brackets
+    the decoder sees: up to its first syntax error it tokenises the same way, so
+    it never nests deeper than the depth found here. Every step is a bytes
+    operation in C: a few milliseconds for a 7 MB telemetry batch, against some
+    300 ms to decode it.
     """
     unescaped = body.replace(b"\\\\", b"").replace(b'\\"', b"") if b"\\" in body else body
     # Empty strings are most strings once their text is gone; dropping `""` first spares the regex most matches
     # (a `""` that closes one string and opens the next merges the two, which changes nothing outside them).
-    quotes_and_brackets = unescaped.translate(None, _ALL_BUT_QUOTES_AND_BRACKETS).replace(b'""', b"")
+    quotes_and_brackets = unescaped.translate(_ONE_KIND_OF_BRACKET, _ALL_BUT_QUOTES_AND_BRACKETS).replace(b'""', b"")
     brackets = _STRING.sub(b"", quotes_and_brackets)
+    # Each pass drops the innermost pairs, one level of a balanced sequence; a bracket left after as many
+    # passes as we accept means too deep or unbalanced, and the running sum then gives the exact depth.
+    peeled = brackets
+    for depth in range(MAX_JSON_DEPTH + 1):
+        if not peeled:
+            return depth
+        peeled = peeled.replace(b"[]", b"")
     return max(accumulate(map(_DEPTH_STEP.__getitem__, brackets)), default=0)
 
 
