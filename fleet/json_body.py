@@ -43,8 +43,8 @@ class JsonBodyInvalid(ValueError):
     """The body is not JSON we accept: not UTF-8, malformed, or nested too deeply; the message says which."""
 
 
-class JsonBodyTooLarge(ValueError):
-    """The body is larger than the endpoint accepts."""
+class BodyTooLarge(ValueError):
+    """The body (JSON or form) is larger than the endpoint accepts."""
 
 
 class PayloadTooLarge(APIException):
@@ -68,10 +68,10 @@ def declared_length(parser_context: dict | None) -> int | None:
 def body_read(stream, *, content_length: int | None, max_bytes: int) -> bytes:
     """Read the whole body, refusing it before reading when it announces more than `max_bytes`."""
     if content_length is not None and content_length > max_bytes:
-        raise JsonBodyTooLarge(f"The request body is {content_length} bytes; at most {max_bytes} are accepted.")
+        raise BodyTooLarge(f"The request body is {content_length} bytes; at most {max_bytes} are accepted.")
     body = stream.read(max_bytes + 1) if stream is not None else b""
     if len(body) > max_bytes:
-        raise JsonBodyTooLarge(f"The request body is larger than {max_bytes} bytes, the most accepted.")
+        raise BodyTooLarge(f"The request body is larger than {max_bytes} bytes, the most accepted.")
     return body
 
 
@@ -121,7 +121,7 @@ def json_decode(body: bytes, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
 
 
 def json_body_read(stream, *, content_length: int | None, max_bytes: int, max_depth: int = MAX_JSON_DEPTH) -> Any:
-    """Read and decode a JSON body within both limits; raises `JsonBodyTooLarge` or `JsonBodyInvalid`."""
+    """Read and decode a JSON body within both limits; raises `BodyTooLarge` or `JsonBodyInvalid`."""
     return json_decode(body_read(stream, content_length=content_length, max_bytes=max_bytes), max_depth=max_depth)
 
 
@@ -133,7 +133,7 @@ class JsonBodyParser(BaseParser):
     def parse(self, stream, media_type=None, parser_context=None):
         try:
             return json_body_read(stream, content_length=declared_length(parser_context), max_bytes=settings.API_MAX_BODY_BYTES)
-        except JsonBodyTooLarge as problem:
+        except BodyTooLarge as problem:
             raise PayloadTooLarge(str(problem)) from None
         except JsonBodyInvalid as problem:
             raise ParseError(f"The request body {problem}") from None
@@ -149,7 +149,7 @@ class BoundedFormParser(FormParser):
     def parse(self, stream, media_type=None, parser_context=None):
         try:
             body = body_read(stream, content_length=declared_length(parser_context), max_bytes=settings.API_MAX_BODY_BYTES)
-        except JsonBodyTooLarge as problem:
+        except BodyTooLarge as problem:
             raise PayloadTooLarge(str(problem)) from None
         encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
         return QueryDict(body, encoding=encoding)

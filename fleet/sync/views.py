@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 from gateways.protocol import TelemetryError, parse_batch
 from gateways.protocol.telemetry import MAX_BATCH_ITEMS
 
-from fleet.json_body import JsonBodyInvalid, JsonBodyTooLarge, PayloadTooLarge, declared_length, json_body_read
+from fleet.json_body import BodyTooLarge, JsonBodyInvalid, PayloadTooLarge, declared_length, json_body_read
 from fleet.models import Gateway
 from fleet.services.site_config import config_etag, site_config_build
 from fleet.services.telemetry_ingest import telemetry_ingest
@@ -33,7 +33,7 @@ class RawJSONParser(BaseParser):
             return json_body_read(
                 stream, content_length=declared_length(parser_context), max_bytes=settings.GATEWAY_MAX_BODY_BYTES
             )
-        except JsonBodyTooLarge as problem:
+        except BodyTooLarge as problem:
             raise PayloadTooLarge(f"{problem} Send fewer items per batch.") from None
         except JsonBodyInvalid as problem:
             raise TelemetryError("(body)", str(problem)) from None

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fleet.json_body import MAX_JSON_DEPTH, JsonBodyInvalid, JsonBodyTooLarge, body_read, json_decode, json_nesting_depth
+from fleet.json_body import MAX_JSON_DEPTH, BodyTooLarge, JsonBodyInvalid, body_read, json_decode, json_nesting_depth
 
 # Strings full of what could fool a scanner: brackets, quotes, backslashes, non-ASCII.
 tricky_text = st.text(alphabet=st.sampled_from('[]{}"\\\\ab é€😀\n'), max_size=8)
@@ -63,13 +63,13 @@ class Stream:
 
 def test_a_body_is_read_no_further_than_one_byte_past_the_limit():
     stream = Stream(b"x" * 10_000)
-    with pytest.raises(JsonBodyTooLarge):
+    with pytest.raises(BodyTooLarge):
         body_read(stream, content_length=None, max_bytes=100)
     assert stream.read_bytes == 101
 
 
 def test_an_announced_length_over_the_limit_is_refused_unread():
     stream = Stream(b"{}")
-    with pytest.raises(JsonBodyTooLarge, match="10000 bytes; at most 100"):
+    with pytest.raises(BodyTooLarge, match="10000 bytes; at most 100"):
         body_read(stream, content_length=10_000, max_bytes=100)
     assert stream.read_bytes == 0
