@@ -118,6 +118,12 @@ TELEMETRY_DOWNSAMPLE_RESOLUTION_S = env_int("TELEMETRY_DOWNSAMPLE_RESOLUTION_S",
 TELEMETRY_RETENTION_DAYS = env_int("TELEMETRY_RETENTION_DAYS", 400, minimum=1)
 """Downsampled samples and events older than this are deleted."""
 
+API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 1024 * 1024, minimum=1024)
+"""Largest request body of the operator API; its bodies are a few hundred bytes (answer: 413)."""
+GATEWAY_MAX_BODY_BYTES = env_int("GATEWAY_MAX_BODY_BYTES", 16 * 1024 * 1024, minimum=1024 * 1024)
+"""Largest telemetry batch in bytes: the largest legitimate batch (5,000 samples of 10 chargers each)
+measures about 7.4 MB, so 16 MiB leaves room for long charger ids (answer: 413)."""
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
@@ -128,7 +134,10 @@ REST_FRAMEWORK = {
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    # JSON within API_MAX_BODY_BYTES and 32 levels of nesting; forms only for the browsable API's HTML forms.
+    "DEFAULT_PARSER_CLASSES": ["fleet.json_body.JsonBodyParser", "fleet.json_body.BoundedFormParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "DEFAULT_PAGINATION_CLASS": "fleet.api.pagination.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 100,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [

@@ -3,7 +3,8 @@
 Validation is the models' own: `TenantScopedModelSerializer.validate` runs
 `full_clean()` on the would-be instance, so the API and the admin give the
 same messages (e.g. a fallback power no charger can run on) under the same
-field names.
+field names. A key that is not a field of the resource is refused
+(`fleet.api.known_fields`), so a misspelt limit is never silently dropped.
 """
 
 import copy
@@ -19,6 +20,7 @@ from rest_framework.settings import api_settings
 
 from fleet.api.downsampling import MAX_BUCKETS, bucket_count
 from fleet.api.fields import UtcDateTimeField
+from fleet.api.known_fields import KnownFieldsOnlyMixin
 from fleet.api.scoping import is_tenant_owned, scope_for_request
 from fleet.models import (
     Charger,
@@ -59,8 +61,8 @@ class TenantScopedRelationsMixin:
         return fields
 
 
-class TenantScopedModelSerializer(TenantScopedRelationsMixin, serializers.ModelSerializer):
-    """Base of every model serializer: scoped relations, and the model's `full_clean()` as validation."""
+class TenantScopedModelSerializer(KnownFieldsOnlyMixin, TenantScopedRelationsMixin, serializers.ModelSerializer):
+    """Base of every writable serializer: unknown keys refused, scoped relations, the model's `full_clean()`."""
 
     def validate(self, attrs):
         attrs = super().validate(attrs)

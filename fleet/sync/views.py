@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import json
-
+from django.conf import settings
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -15,6 +14,7 @@ from rest_framework.views import APIView
 from gateways.protocol import TelemetryError, parse_batch
 from gateways.protocol.telemetry import MAX_BATCH_ITEMS
 
+from fleet.json_body import BodyTooLarge, JsonBodyInvalid, PayloadTooLarge, declared_length, json_body_read
 from fleet.models import Gateway
 from fleet.services.site_config import SiteConfigInconsistent, config_etag, site_config_build
 from fleet.services.telemetry_ingest import telemetry_ingest
@@ -24,16 +24,19 @@ VERSION_HEADER = "X-FuseGuard-Version"
 
 
 class RawJSONParser(BaseParser):
-    """Hands the view the parsed JSON without DRF's own handling, so errors are reported our way."""
+    """The shared bounded JSON reading, with errors reported the sync API's way (400 naming the field, or 413)."""
 
     media_type = "application/json"
 
     def parse(self, stream, media_type=None, parser_context=None):
-        body = stream.read()
         try:
-            return json.loads(body)
-        except (ValueError, UnicodeDecodeError) as problem:
-            raise TelemetryError("(body)", f"is not valid JSON: {problem}") from None
+            return json_body_read(
+                stream, content_length=declared_length(parser_context), max_bytes=settings.GATEWAY_MAX_BODY_BYTES
+            )
+        except BodyTooLarge as problem:
+            raise PayloadTooLarge(f"{problem} Send fewer items per batch.") from None
+        except JsonBodyInvalid as problem:
+            raise TelemetryError("(body)", str(problem)) from None
 
 
 class GatewayView(APIView):
