@@ -104,7 +104,7 @@ def test_the_pure_packages_tests_run_without_any_server():
 @pytest.mark.slow
 def test_a_test_that_needs_the_database_gets_postgresql_and_redis_started_for_it():
     returncode, output, programs = run_pytest_watching_servers(
-        "tests/test_services.py::test_the_database_is_a_real_postgresql_server"
+        "tests/test_services.py::test_the_database_is_a_real_postgresql_server", "--no-migrations"
     )
 
     assert returncode == 0, output
@@ -126,6 +126,7 @@ class MachineWithoutPostgres:
     """A server that cannot start, as on a machine without PostgreSQL installed (which this one cannot be)."""
 
     name = "PostgreSQL"
+    port = 1
     url = "postgresql://fuseguard@127.0.0.1:1/fuseguard"
 
     def __init__(self) -> None:
