@@ -44,7 +44,8 @@ def test_production_mode_refuses_to_start_without_its_secrets(missing, named):
     assert named in result.stderr
 
 
-def test_there_are_no_model_changes_without_a_migration():
+def test_there_are_no_model_changes_without_a_migration(postgres_server):
+    # The database is running, so Django also checks the migration history's consistency.
     result = run_manage("makemigrations", "--check", "--dry-run")
     assert result.returncode == 0, result.stdout + result.stderr
 
