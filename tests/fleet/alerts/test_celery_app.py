@@ -20,6 +20,7 @@ def test_the_app_speaks_json_only_through_the_redis_broker_of_the_environment():
 
 def test_the_beat_schedule_is_the_table_with_the_default_ten_second_evaluation():
     celery_app.loader.import_default_modules()
+    celery_app.finalize()  # what a worker or beat does at start; the schedule is installed then
     assert ("alerts-evaluate", "fleet.tasks.alerts_evaluate", 10.0) in beat_table()
     schedule = celery_app.conf.beat_schedule
     assert schedule["alerts-evaluate"]["schedule"] == 10.0
