@@ -107,7 +107,8 @@ async def run(args) -> int:
                     tasks.create_task(_until(stop, live(simulated, life, seed=index)))
             tasks.create_task(agent.run(stop))
             if link is not None:
-                upload = TelemetryUpload(link, agent.buffer, config.gateway.id)
+                upload = TelemetryUpload(link, agent.buffer, config.gateway.id, dead_letters=agent.dead_letters,
+                                         recorder=agent.recorder)
                 tasks.create_task(_until(stop, upload.run()))
                 tasks.create_task(_until(stop, watch_config(agent, config_sync, args.config_interval_s)))
     finally:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from gateways.buffer import TelemetryBuffer
 from gateways.chargers.registry import DriverContext, make_driver
+from gateways.dead_letter import DEAD_LETTER_FILE, DeadLetters
 from gateways.protocol import NetworkConfig, SiteConfig
 from gateways.recorder import Recorder
 from gateways.regulator import CHARGER_READ_TIMEOUT_S, NetworkRegulator
@@ -49,6 +50,8 @@ class Agent:
         self.context = context or DriverContext(config.gateway)
         self.buffer = buffer if buffer is not None else TelemetryBuffer(Path(config.gateway.state_dir) / BUFFER_FILE)
         self.recorder = Recorder(self.buffer)
+        self.dead_letters = DeadLetters(self.buffer.path.parent / DEAD_LETTER_FILE)
+        """Telemetry the server refused as malformed, kept beside the buffer (the upload fills it)."""
         self.controller_settings = controller_settings
         self.clock = clock
         self.regulators: dict[str, NetworkRegulator] = {}
@@ -154,6 +157,7 @@ class Agent:
             "cycles": self.cycles,
             "overruns": self.overruns,
             "buffered_items": len(self.buffer),
+            "telemetry_rejected_items": self.dead_letters.items,
             "uptime_s": round(time.time() - self.started_at, 1),
             "networks": networks,
         }

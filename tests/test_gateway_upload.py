@@ -7,12 +7,13 @@ from django.db import connections
 from fleet.models import TelemetrySample
 from fleet.services.gateway_tokens import gateway_issue_token
 from gateways.buffer import TelemetryBuffer
+from gateways.recorder import utc_timestamp
 from gateways.sync import ServerLink, TelemetryUpload
 from tests.fleet.conftest import make_tenant
 
 
 def sample_payload(network_id: int) -> dict:
-    return {"ts": "2026-11-24T10:00:00Z", "network": str(network_id), "mode": "normal",
+    return {"ts": utc_timestamp(), "network": str(network_id), "mode": "normal",
             "grid_current_a": [1.0, 2.0, 3.0], "headroom_a": [20.0, 20.0, 20.0], "chargers": {}}
 
 

@@ -8,6 +8,8 @@ tells it how far everything has arrived.
 
 from django.db import models
 
+from gateways.protocol import EVENT_TYPE_LABELS
+
 from fleet.models.networks import ChargingNetwork
 from fleet.models.sites import Gateway
 
@@ -43,18 +45,10 @@ class TelemetrySample(models.Model):
         return f"sample {self.gateway_id}/{self.seq} at {self.ts:%Y-%m-%d %H:%M:%S}"
 
 
-class EventType(models.TextChoices):
-    """Edges the gateways report (the codes of `gateways.protocol.EVENT_TYPES`)."""
-
-    METER_LOST = "meter_lost", "Meter lost"
-    METER_RESTORED = "meter_restored", "Meter restored"
-    CHARGER_LOST = "charger_lost", "Charger unreachable"
-    CHARGER_RESTORED = "charger_restored", "Charger reachable again"
-    FAILSAFE_ARMED = "failsafe_armed", "Charger failsafe armed"
-    FAILSAFE_FAILED = "failsafe_failed", "Charger failsafe not confirmed"
-    CONFIG_APPLIED = "config_applied", "Configuration applied"
-    CONFIG_REJECTED = "config_rejected", "Configuration rejected"
-    AGENT_STARTED = "agent_started", "Gateway agent started"
+EventType = models.TextChoices(
+    "EventType", [(code.upper(), (code, label)) for code, label in EVENT_TYPE_LABELS.items()], module=__name__
+)
+EventType.__doc__ = "Edges the gateways report: the codes and texts of `gateways.protocol.EVENT_TYPE_LABELS`."
 
 
 class TelemetryEvent(models.Model):

@@ -65,7 +65,8 @@ def site_config_build(gateway: Gateway) -> dict:
     poll_interval_s = min((n.meter.poll_interval_s for n in usable), default=DEFAULT_POLL_INTERVAL_S)
     data = {
         "gateway": {
-            "id": gateway.name,
+            "id": str(gateway.pk),
+            "name": gateway.name,
             "poll_interval_s": poll_interval_s,
             "failsafe_timeout_s": gateway.failsafe_timeout_s,
             "stale_after_polls": gateway.stale_after_polls,

@@ -1,4 +1,9 @@
-"""Keeping the latest state of networks, meters and chargers current as telemetry arrives."""
+"""Keeping the latest state of networks, meters and chargers current as telemetry arrives.
+
+A gateway's clock may run ahead (up to the protocol's one-day window): a time
+is never taken as later than the moment it arrived, or one sample from the
+future would freeze a network's live state and make a silent meter look fresh.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +15,12 @@ from gateways.protocol.telemetry import TelemetrySample as SampleItem
 from fleet.models import Charger, ChargerState, Gateway, Meter, MeterState, NetworkState
 
 
-def _ts(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
-def latest_state_update(gateway: Gateway, network_ids: dict[str, int], items) -> None:
+def latest_state_update(gateway: Gateway, network_ids: dict[str, int], items, *, now: datetime) -> None:
     """Apply a batch's newest facts per network: mode and grid, charger setpoints, meter availability."""
+
+    def _ts(value: str) -> datetime:
+        return min(datetime.fromisoformat(value), now)
+
     newest_sample: dict[int, SampleItem] = {}
     meter_facts: dict[int, tuple[int, bool, str, str]] = {}  # network id -> (seq, available, ts, detail)
     for item in sorted(items, key=lambda i: i.seq):
@@ -32,7 +37,7 @@ def latest_state_update(gateway: Gateway, network_ids: dict[str, int], items) ->
     for network_id, sample in newest_sample.items():
         ts = _ts(sample.ts)
         state, created = NetworkState.objects.get_or_create(network_id=network_id)
-        if created or state.sample_ts is None or state.sample_ts <= ts:
+        if created or state.sample_ts is None or state.sample_ts <= ts or state.sample_ts > now:
             state.mode = sample.mode
             state.grid_current_a = None if sample.grid_current_a is None else list(sample.grid_current_a)
             state.headroom_a = None if sample.headroom_a is None else list(sample.headroom_a)
@@ -50,6 +55,7 @@ def latest_state_update(gateway: Gateway, network_ids: dict[str, int], items) ->
                     "setpoint_a": charger_sample.setpoint_a,
                     "current_a": None if charger_sample.current_a is None else list(charger_sample.current_a),
                     "reason": charger_sample.reason,
+                    "failsafe_confirmed": charger_sample.failsafe_confirmed,
                     "sample_ts": ts,
                 },
             )

@@ -17,19 +17,21 @@ from gateways.protocol.config import (
     parse_site_config,
 )
 from gateways.protocol.telemetry import (
+    EVENT_TYPE_LABELS,
     EVENT_TYPES,
+    ChargerSample,
     TelemetryAck,
     TelemetryBatch,
     TelemetryError,
     TelemetryEvent,
     TelemetrySample,
-    ChargerSample,
-    parse_batch,
 )
+from gateways.protocol.telemetry_parse import parse_batch
 
 __all__ = [
     "CHARGER_DRIVERS",
     "EVENT_TYPES",
+    "EVENT_TYPE_LABELS",
     "ChargerConfig",
     "ChargerSample",
     "ConfigError",

@@ -29,6 +29,7 @@ class GatewayConfig:
     """Settings of the agent itself."""
 
     id: str
+    """A stable key: the server sends the gateway's primary key, which survives renames."""
     poll_interval_s: float = 1.0
     state_dir: str = "/var/lib/fuseguard"
     keba_udp_bind: str = "0.0.0.0"
@@ -37,6 +38,8 @@ class GatewayConfig:
     """After this long without the agent, each charger falls back by itself to its failsafe current."""
     stale_after_polls: int = 3
     """A meter with no new reading for this many poll intervals counts as lost."""
+    name: str | None = None
+    """The gateway's name, for people; it may change while `id` stays."""
 
 
 @dataclass(frozen=True)
@@ -120,6 +123,7 @@ def _parse_gateway(f: Fields) -> GatewayConfig:
     low, high = KEBA_FAILSAFE_TIMEOUT_RANGE_S
     config = GatewayConfig(
         id=f.string("id"),
+        name=f.string("name", None),
         poll_interval_s=f.number("poll_interval_s", 1.0, minimum=0.1, maximum=60),
         state_dir=f.string("state_dir", "/var/lib/fuseguard"),
         keba_udp_bind=f.string("keba_udp_bind", "0.0.0.0"),
