@@ -24,6 +24,7 @@ from gateways.protocol.telemetry import (
     TelemetryEvent,
     TelemetrySample,
 )
+from gateways.protocol.telemetry_parse import utc_text
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +33,9 @@ UNNUMBERED = 0
 
 
 def utc_timestamp() -> str:
-    """Now as ISO 8601 UTC with a Z, millisecond resolution."""
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """Now in the wire's canonical form (UTC with a Z), to the millisecond."""
+    now = datetime.now(timezone.utc)
+    return utc_text(now.replace(microsecond=now.microsecond // 1000 * 1000))
 
 
 def _rounded(values, digits: int = 3):

@@ -213,7 +213,12 @@ def check_timestamp(value, now: datetime | None) -> tuple[str | None, str | None
             return None, f"is more than {PAST_WINDOW.days} days before the server's time ({shown(value)}); is the gateway's clock wrong?"
         elif utc > now + FUTURE_WINDOW:
             return None, f"is more than {FUTURE_WINDOW.days} day after the server's time ({shown(value)}); is the gateway's clock wrong?"
-    return utc.isoformat()[:-6] + "Z", None
+    return utc_text(utc), None
+
+
+def utc_text(moment: datetime) -> str:
+    """The canonical form of a time on the wire: ISO 8601 in UTC with a Z (microseconds when not zero)."""
+    return moment.astimezone(UTC).isoformat()[:-6] + "Z"
 
 
 def _parse_gaps(root: Fields):
