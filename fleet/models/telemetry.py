@@ -20,17 +20,21 @@ class TelemetrySample(models.Model):
     tenant_path = "gateway__site__organization"
 
     id = models.BigAutoField(primary_key=True)
-    gateway = models.ForeignKey(Gateway, on_delete=models.CASCADE, related_name="samples")
+    # No single-column indexes on the foreign keys: the unique (gateway, seq) and the (network, ts)
+    # indexes lead with them and serve the same lookups; each extra index costs every COPY.
+    gateway = models.ForeignKey(Gateway, on_delete=models.CASCADE, related_name="samples", db_index=False)
     seq = models.BigIntegerField(help_text="The gateway's sequence number of this item.")
     ts = models.DateTimeField(help_text="When the gateway took the sample.")
     network = models.ForeignKey(
-        ChargingNetwork, on_delete=models.CASCADE, null=True, blank=True, related_name="samples"
+        ChargingNetwork, on_delete=models.CASCADE, null=True, blank=True, related_name="samples", db_index=False
     )
     mode = models.CharField(max_length=16)
     grid_l1_a = models.FloatField(null=True, blank=True)
     grid_l2_a = models.FloatField(null=True, blank=True)
     grid_l3_a = models.FloatField(null=True, blank=True)
-    chargers = models.JSONField(default=dict, help_text="Per charger id: current_a, setpoint_a, reason, available.")
+    chargers = models.JSONField(
+        default=dict, help_text="Per charger id: current_a, setpoint_a, reason, available, failsafe_confirmed."
+    )
     resolution_s = models.PositiveIntegerField(
         default=0, help_text="0 for a raw sample; the bucket width for rows made by downsampling."
     )

@@ -47,9 +47,22 @@ def _parse_ts(value: str) -> datetime:
     return datetime.fromisoformat(value)
 
 
+try:
+    from orjson import dumps as _orjson_dumps
+except ImportError:  # pragma: no cover - orjson is in the server extra; the stdlib is the fallback
+    _orjson_dumps = None
+
+
+def _json_text(value) -> str:
+    """Compact JSON text (orjson where installed: the chargers of every sample are encoded on the hot path)."""
+    if _orjson_dumps is not None:
+        return _orjson_dumps(value).decode()
+    return json.dumps(value, separators=(",", ":"))
+
+
 def _sample_row(gateway_id: int, network_ids: dict[str, int], item: SampleItem) -> tuple:
     grid = item.grid_current_a or (None, None, None)
-    chargers = json.dumps({cid: c.to_dict() for cid, c in item.chargers.items()}, separators=(",", ":"))
+    chargers = _json_text({cid: c.to_dict() for cid, c in item.chargers.items()})
     return (gateway_id, item.seq, item.ts, network_ids.get(item.network), item.mode, grid[0], grid[1], grid[2],
             chargers, 0)
 

@@ -285,19 +285,20 @@ def _plain_sample(raw, now: datetime | None, networks: frozenset[str] | None) ->
         if type(raw_chargers) is not dict or len(raw_chargers) > MAX_CHARGERS_PER_SAMPLE:
             return None
         for key, c in raw_chargers.items():
-            if type(c) is not dict or not _plain_key(key) or not c.keys() <= _CHARGER_KEYS:
+            if type(c) is not dict or not c.keys() <= _CHARGER_KEYS or not _plain_key(key):
                 return None
             setpoint = c.get("setpoint_a")
             reason = c.get("reason")
             available = c.get("available", True)
             confirmed = c.get("failsafe_confirmed")
-            current = _plain_phases(c.get("current_a"))
+            current = c.get("current_a")
+            if current is not None:
+                current = _plain_phases(current)
+                if current is False:
+                    return None
             if (type(setpoint) is not float or not 0 <= setpoint <= MAX_SETPOINT_A or type(reason) is not str
                     or len(reason) > MAX_REASON_CHARS or not reason.isascii() or "\x00" in reason
-                    or type(available) is not bool or (confirmed is not None and type(confirmed) is not bool)
-                    or current is False):
+                    or type(available) is not bool or (confirmed is not None and type(confirmed) is not bool)):
                 return None
-            chargers[key] = ChargerSample(current_a=current, setpoint_a=setpoint, reason=reason, available=available,
-                                          failsafe_confirmed=confirmed)
-    return TelemetrySample(seq=seq, ts=ts, network=network, mode=mode, grid_current_a=grid, headroom_a=headroom,
-                           chargers=chargers)
+            chargers[key] = ChargerSample(current, setpoint, reason, available, confirmed)
+    return TelemetrySample(seq, ts, network, mode, grid, headroom, chargers)
