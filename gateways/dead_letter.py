@@ -5,8 +5,10 @@ would be refused again on every resend, and everything behind it would wait
 for ever. The upload narrows such a refusal down to the single item at fault,
 appends that item here with the server's answer, and goes on with the next.
 The file is JSON lines in the state folder, one refusal per line, so an
-operator can read it, fix the cause, and replay it; its size is on the status
-page and in the metrics.
+operator can read it, fix the cause, and replay it; the count of items is on
+the status page and in the metrics. Past `MAX_FILE_BYTES` the file becomes
+`telemetry-rejected.jsonl.1` (replacing an older one), so a gateway that keeps
+sending something the server refuses cannot fill its storage.
 """
 
 from __future__ import annotations
@@ -20,21 +22,29 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 DEAD_LETTER_FILE = "telemetry-rejected.jsonl"
+MAX_FILE_BYTES = 20_000_000
 
 
 class DeadLetters:
     """An append-only file of refused telemetry items, with a count that survives restarts."""
 
-    def __init__(self, path: Path | str):
+    def __init__(self, path: Path | str, max_file_bytes: int = MAX_FILE_BYTES):
         self.path = Path(path)
-        self.items = 0
+        self.older = self.path.with_name(self.path.name + ".1")
+        self.max_file_bytes = max_file_bytes
+        self.items = sum(self._count(file) for file in (self.older, self.path))
+        """Items refused since the state folder was made (in this file and the one before it)."""
+
+    @staticmethod
+    def _count(path: Path) -> int:
         try:
-            with self.path.open(encoding="utf-8") as lines:
-                self.items = sum(len(json.loads(line).get("items", ())) for line in lines if line.strip())
+            with path.open(encoding="utf-8") as lines:
+                return sum(len(json.loads(line).get("items", ())) for line in lines if line.strip())
         except FileNotFoundError:
-            pass
-        except (OSError, ValueError) as problem:
-            log.error("cannot count the refused telemetry in %s: %s", self.path, problem)
+            return 0
+        except (OSError, ValueError, AttributeError) as problem:
+            log.error("cannot count the refused telemetry in %s: %s", path, problem)
+            return 0
 
     def add(self, items: list[dict], status_code: int, answer: str) -> None:
         """Keep refused items with the server's answer (flushed before the buffer forgets them)."""
@@ -43,6 +53,8 @@ class DeadLetters:
             "status": status_code, "answer": answer, "items": items,
         }
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.path.exists() and self.path.stat().st_size > self.max_file_bytes:
+            os.replace(self.path, self.older)
         with self.path.open("a", encoding="utf-8") as file:
             file.write(json.dumps(record, separators=(",", ":")) + "\n")
             file.flush()

@@ -13,6 +13,7 @@ import asyncio
 import json
 import logging
 import os
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -118,14 +119,19 @@ class ConfigSync:
         return config, None
 
 
+REFUSAL_REPORT_INTERVAL_S = 600.0
+"""While items keep being refused, one `telemetry_rejected` event per this interval says how many."""
+
+
 class TelemetryUpload:
     """Sends the buffer in order, in batches, and drops what the server acknowledged.
 
     A batch the server refuses as malformed is narrowed down (to the items
     before the one the server names, or by halves) until a single item is
     refused; that item goes to the dead-letter file, its seq is declared a gap,
-    one `telemetry_rejected` event says so, and the upload goes on. One bad
-    item never stops the telemetry behind it.
+    a `telemetry_rejected` event says so (one per 10 minutes at most while
+    refusals go on, with their count), and the upload goes on. One bad item
+    never stops the telemetry behind it.
     """
 
     def __init__(self, link: ServerLink, buffer: TelemetryBuffer, gateway_id: str, batch_items: int = MAX_BATCH_ITEMS,
@@ -139,6 +145,8 @@ class TelemetryUpload:
         self.narrowed_items: int | None = None
         """While a refused batch is being narrowed down: the size of the next batch."""
         self.sent = 0
+        self._refused_unreported = 0
+        self._refused_reported_s: float | None = None
 
     async def send_once(self) -> int:
         """Send one batch; returns how many items left the buffer (acknowledged or put aside), 0 on failure."""
@@ -177,19 +185,27 @@ class TelemetryUpload:
         answer = response.text[:1000]
         if len(items) > 1:
             index = _refused_item(response)
-            self.narrowed_items = index if index is not None and 0 < index < len(items) else max(1, len(items) // 2)
-            if index == 0:
-                self.narrowed_items = 1
+            if index is not None and 0 <= index < len(items):
+                self.narrowed_items = max(1, index)  # the items before the named one passed; else the named one alone
+            else:
+                self.narrowed_items = max(1, len(items) // 2)
             return 0
         item = items[0]
         self.dead_letters.add(items, response.status_code, answer)
         removed = self.buffer.discard(item["seq"], item["seq"])
         self.narrowed_items = None
-        log.error("telemetry item #%s refused by the server (HTTP %s), kept in %s: %s",
-                  item["seq"], response.status_code, self.dead_letters.path, answer[:300])
-        self.recorder.event("telemetry_rejected", None,
-                            f"item #{item['seq']} ({item.get('kind')}) refused, HTTP {response.status_code}: {answer}; "
-                            f"kept on the gateway in {self.dead_letters.path.name}")
+        self._refused_unreported += 1
+        now_s = time.monotonic()
+        if self._refused_reported_s is None or now_s - self._refused_reported_s >= REFUSAL_REPORT_INTERVAL_S:
+            # Once per refusal, or once per interval while refusals go on (a deleted network's backlog...).
+            count, self._refused_unreported, self._refused_reported_s = self._refused_unreported, 0, now_s
+            log.error("telemetry item #%s refused by the server (HTTP %s), kept in %s: %s",
+                      item["seq"], response.status_code, self.dead_letters.path, answer[:300])
+            self.recorder.event(
+                "telemetry_rejected", None,
+                f"{count} item(s) refused, the last #{item['seq']} ({item.get('kind')}), HTTP {response.status_code}: "
+                f"{answer}; kept on the gateway in {self.dead_letters.path.name}",
+            )
         return removed
 
     async def run(self, interval_s: float = 2.0, max_backoff_s: float = 60.0) -> None:

@@ -12,7 +12,10 @@ from datetime import datetime
 from gateways.protocol.telemetry import TelemetryEvent as EventItem
 from gateways.protocol.telemetry import TelemetrySample as SampleItem
 
-from fleet.models import Charger, ChargerState, Gateway, Meter, MeterState, NetworkState
+from fleet.models import Charger, ChargerState, EventType, Gateway, Meter, MeterState, NetworkState
+
+
+_CHARGER_STATE_FIELDS = ["available", "setpoint_a", "current_a", "reason", "failsafe_confirmed", "sample_ts"]
 
 
 def latest_state_update(gateway: Gateway, network_ids: dict[str, int], items, *, now: datetime) -> None:
@@ -31,8 +34,8 @@ def latest_state_update(gateway: Gateway, network_ids: dict[str, int], items, *,
             newest_sample[network_id] = item
             if item.grid_current_a is not None:
                 meter_facts[network_id] = (item.seq, True, item.ts, "")
-        elif isinstance(item, EventItem) and item.type in ("meter_lost", "meter_restored"):
-            meter_facts[network_id] = (item.seq, item.type == "meter_restored", item.ts, item.detail)
+        elif isinstance(item, EventItem) and item.type in (EventType.METER_LOST, EventType.METER_RESTORED):
+            meter_facts[network_id] = (item.seq, item.type == EventType.METER_RESTORED, item.ts, item.detail)
 
     for network_id, sample in newest_sample.items():
         ts = _ts(sample.ts)
@@ -44,21 +47,18 @@ def latest_state_update(gateway: Gateway, network_ids: dict[str, int], items, *,
             state.sample_ts = ts
             state.save()
         chargers = {str(pk): pk for pk in Charger.objects.filter(network_id=network_id).values_list("pk", flat=True)}
-        for key, charger_sample in sample.chargers.items():
-            charger_id = chargers.get(key)
-            if charger_id is None:
-                continue
-            ChargerState.objects.update_or_create(
-                charger_id=charger_id,
-                defaults={
-                    "available": charger_sample.available,
-                    "setpoint_a": charger_sample.setpoint_a,
-                    "current_a": None if charger_sample.current_a is None else list(charger_sample.current_a),
-                    "reason": charger_sample.reason,
-                    "failsafe_confirmed": charger_sample.failsafe_confirmed,
-                    "sample_ts": ts,
-                },
-            )
+        # One upsert for all chargers of the network, however many there are.
+        ChargerState.objects.bulk_create(
+            [
+                ChargerState(
+                    charger_id=chargers[key], available=c.available, setpoint_a=c.setpoint_a,
+                    current_a=None if c.current_a is None else list(c.current_a), reason=c.reason,
+                    failsafe_confirmed=c.failsafe_confirmed, sample_ts=ts,
+                )
+                for key, c in sample.chargers.items() if key in chargers
+            ],
+            update_conflicts=True, unique_fields=["charger"], update_fields=_CHARGER_STATE_FIELDS,
+        )
 
     for network_id, (_, available, ts_text, detail) in meter_facts.items():
         meter = Meter.objects.filter(network_id=network_id).first()

@@ -4,9 +4,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from fleet.models import ChargerState, MeterState, NetworkState, TelemetryEvent, TelemetrySample
+from fleet.models import ChargerState, EventType, MeterState, NetworkState, TelemetryEvent, TelemetrySample
 from fleet.services.gateway_tokens import gateway_issue_token, gateway_revoke_token
-from gateways.protocol import parse_site_config
+from gateways.protocol import EVENT_TYPE_LABELS, EVENT_TYPES, parse_site_config
 
 pytestmark = pytest.mark.django_db
 
@@ -187,3 +187,21 @@ def test_the_gateways_own_settings_travel_with_its_config(client, gateway_a):
     gateway_a.gateway.save()
     config = parse_site_config(client.get(CONFIG_URL).json())
     assert (config.gateway.failsafe_timeout_s, config.gateway.stale_after_polls) == (120, 5)
+
+
+# --- one source for the codes ------------------------------------------------------
+
+
+def test_the_event_types_stored_are_exactly_the_protocols():
+    assert EventType.values == list(EVENT_TYPES)
+    assert dict(EventType.choices) == EVENT_TYPE_LABELS
+    assert "telemetry_rejected" in EVENT_TYPES
+
+
+def test_the_latest_charger_state_says_whether_its_failsafe_is_confirmed(client, gateway_a):
+    unconfirmed = sample(1, gateway_a)
+    unconfirmed["chargers"][str(gateway_a.charger.pk)]["failsafe_confirmed"] = False
+    assert post(client, gateway_a, [unconfirmed]).status_code == 200
+    assert ChargerState.objects.get(charger=gateway_a.charger).failsafe_confirmed is False
+    stored = TelemetrySample.objects.get().chargers[str(gateway_a.charger.pk)]
+    assert stored["failsafe_confirmed"] is False and stored["reason"] == "at_max"
