@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fleet.models import ChargerState, Gateway, NetworkState, TelemetryEvent, TelemetrySample
+from fleet.models import ChargerState, Gateway, MeterState, NetworkState, TelemetryEvent, TelemetrySample
 from fleet.services.gateway_tokens import gateway_issue_token
 from tests.fleet.conftest import make_tenant
 
@@ -147,6 +147,8 @@ def test_a_sample_from_the_near_future_does_not_freeze_the_live_state(site):
     assert site.post([site.sample(ts=ago(seconds=-1))]).status_code == 200
     state = NetworkState.objects.get(network=site.tenant.network)
     assert state.mode == "normal" and state.sample_ts <= datetime.now(UTC)
+    # A reading is never fresher than its arrival, so a meter that falls silent now is noticed on time.
+    assert MeterState.objects.get(meter=site.tenant.meter).last_reading_at <= datetime.now(UTC)
     assert ChargerState.objects.get(charger=site.tenant.charger).failsafe_confirmed is True
 
 
