@@ -109,7 +109,7 @@ async def run(args) -> int:
             if link is not None:
                 upload = TelemetryUpload(link, agent.buffer, config.gateway.id, dead_letters=agent.dead_letters,
                                          recorder=agent.recorder)
-                tasks.create_task(_until(stop, upload.run()))
+                tasks.create_task(upload.run(stop=stop))  # finishes a batch in flight, then stops
                 tasks.create_task(_until(stop, watch_config(agent, config_sync, args.config_interval_s)))
     finally:
         await agent.close()

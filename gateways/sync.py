@@ -208,15 +208,23 @@ class TelemetryUpload:
             )
         return removed
 
-    async def run(self, interval_s: float = 2.0, max_backoff_s: float = 60.0) -> None:
-        """Send until cancelled: at once while there is a backlog, with growing pauses while the server fails."""
+    async def run(self, interval_s: float = 2.0, max_backoff_s: float = 60.0, stop: asyncio.Event | None = None) -> None:
+        """Send until `stop` is set: at once while there is a backlog, with growing pauses while the server fails.
+
+        A batch in flight when `stop` is set is finished first (within the HTTP
+        timeout), so what the server has acknowledged also leaves the buffer.
+        """
+        stop = stop or asyncio.Event()
         pause_s = interval_s
-        while True:
+        while not stop.is_set():
             sent = await self.send_once()
             if (sent or self.narrowed_items) and len(self.buffer) > 0:
                 continue  # catching up after an outage, or narrowing down a refused batch
             pause_s = interval_s if self.link.reachable else min(max_backoff_s, pause_s * 2)
-            await asyncio.sleep(pause_s)
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=pause_s)
+            except TimeoutError:
+                pass
 
 
 def _refused_item(response: httpx.Response) -> int | None:
