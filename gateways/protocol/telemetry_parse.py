@@ -106,7 +106,8 @@ def parse_item(f: Fields, *, now: datetime | None = None, networks: Collection[s
             _check_network(f, network, networks)
         item = TelemetryEvent(
             seq=seq, ts=ts, network=network, type=f.string("type", choices=EVENT_TYPES),
-            detail=_optional_text(f, "detail", MAX_DETAIL_CHARS), subject=f.string("subject", None, max_chars=MAX_SUBJECT_CHARS),
+            detail=_optional_text(f, "detail", MAX_DETAIL_CHARS),
+            subject=f.string("subject", None, max_chars=MAX_SUBJECT_CHARS),
         )
     else:
         network = f.string("network", max_chars=MAX_KEY_CHARS)
@@ -124,7 +125,8 @@ def _chargers(f: Fields) -> dict[str, ChargerSample]:
         return {}
     charger_fields = f.table("chargers")
     if len(charger_fields.data) > MAX_CHARGERS_PER_SAMPLE:
-        raise TelemetryError(f.at("chargers"), f"has {len(charger_fields.data)} chargers; at most {MAX_CHARGERS_PER_SAMPLE}")
+        raise TelemetryError(f.at("chargers"),
+                             f"has {len(charger_fields.data)} chargers; at most {MAX_CHARGERS_PER_SAMPLE}")
     chargers = {}
     for charger_id in charger_fields.data:
         if not isinstance(charger_id, str):
@@ -210,9 +212,11 @@ def check_timestamp(value, now: datetime | None) -> tuple[str | None, str | None
         if utc < CLOCK_UNSET_BEFORE:
             utc = now.astimezone(UTC)  # the gateway's clock was never set: the receive time is the best we know
         elif utc < now - PAST_WINDOW:
-            return None, f"is more than {PAST_WINDOW.days} days before the server's time ({shown(value)}); is the gateway's clock wrong?"
+            return None, (f"is more than {PAST_WINDOW.days} days before the server's time ({shown(value)}); "
+                          "is the gateway's clock wrong?")
         elif utc > now + FUTURE_WINDOW:
-            return None, f"is more than {FUTURE_WINDOW.days} day after the server's time ({shown(value)}); is the gateway's clock wrong?"
+            return None, (f"is more than {FUTURE_WINDOW.days} day after the server's time ({shown(value)}); "
+                          "is the gateway's clock wrong?")
     return utc_text(utc), None
 
 
