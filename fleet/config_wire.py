@@ -27,6 +27,7 @@ def gateway_wire(gateway) -> dict[str, Any]:
     """A gateway's own settings: `id` is its stable key, `name` is for people."""
     return {
         "id": str(gateway.pk or PLACEHOLDER_ID),
+        "name": gateway.name,
         "poll_interval_s": gateway.poll_interval_s,
         "failsafe_timeout_s": gateway.failsafe_timeout_s,
         "frozen_after_s": gateway.frozen_after_s,

@@ -107,8 +107,9 @@ async def run(args) -> int:
                     tasks.create_task(_until(stop, live(simulated, life, seed=index)))
             tasks.create_task(agent.run(stop))
             if link is not None:
-                upload = TelemetryUpload(link, agent.buffer, config.gateway.id)
-                tasks.create_task(_until(stop, upload.run()))
+                upload = TelemetryUpload(link, agent.buffer, config.gateway.id, dead_letters=agent.dead_letters,
+                                         recorder=agent.recorder)
+                tasks.create_task(upload.run(stop=stop))  # finishes a batch in flight, then stops
                 tasks.create_task(_until(stop, watch_config(agent, config_sync, args.config_interval_s)))
     finally:
         await agent.close()

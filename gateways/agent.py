@@ -13,10 +13,12 @@ import asyncio
 import logging
 import math
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from gateways.buffer import TelemetryBuffer
 from gateways.chargers.registry import DriverContext, make_driver
+from gateways.dead_letter import DEAD_LETTER_FILE, DeadLetters
 from gateways.protocol import NetworkConfig, SiteConfig
 from gateways.recorder import Recorder
 from gateways.regulator import CHARGER_READ_TIMEOUT_S, NetworkRegulator
@@ -51,6 +53,8 @@ class Agent:
         self.context = context or DriverContext(config.gateway, clock=clock)
         self.buffer = buffer if buffer is not None else TelemetryBuffer(Path(config.gateway.state_dir) / BUFFER_FILE)
         self.recorder = Recorder(self.buffer)
+        self.dead_letters = DeadLetters(self.buffer.path.parent / DEAD_LETTER_FILE)
+        """Telemetry the server refused as malformed, kept beside the buffer (the upload fills it)."""
         self.controller_settings = controller_settings
         self.clock = clock
         self.regulators: dict[str, NetworkRegulator] = {}
@@ -109,7 +113,14 @@ class Agent:
                 pass
 
     async def apply_config(self, config: SiteConfig) -> None:
-        """Switch to a new config without a restart; the new regulators re-arm every failsafe."""
+        """Switch to a new config without a restart; the new regulators re-arm every failsafe.
+
+        A config that differs only in the gateway's name (an operator renamed it)
+        is taken as it is: regulation goes on undisturbed.
+        """
+        if replace(config, gateway=replace(config.gateway, name=self.config.gateway.name)) == self.config:
+            self.config = config
+            return
         async with self._lock:
             await self.close_regulators()
             await self.context.close()
@@ -156,6 +167,7 @@ class Agent:
             "cycles": self.cycles,
             "overruns": self.overruns,
             "buffered_items": len(self.buffer),
+            "telemetry_rejected_items": self.dead_letters.items,
             "uptime_s": round(time.time() - self.started_at, 1),
             "networks": networks,
         }

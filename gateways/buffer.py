@@ -6,7 +6,9 @@ never reused, also across restarts. The buffer is bounded: when it is full,
 old samples are thinned (every second one of the oldest half dropped, so
 history keeps its span at a coarser step) and events are never dropped. The
 dropped sequence numbers are remembered as gaps and sent with the next batch,
-so the server can tell "thinned on purpose" from "lost".
+so the server can tell "thinned on purpose" from "lost". Items the server
+refused as malformed leave the buffer the same way (`discard`), after the
+upload has kept them in its dead-letter file.
 """
 
 from __future__ import annotations
@@ -86,6 +88,12 @@ class TelemetryBuffer:
             self._thin()
         return cursor.lastrowid
 
+    def add(self, item) -> int:
+        """Store a protocol item (`TelemetrySample` or `TelemetryEvent`) in its wire form; returns its seq."""
+        payload = item.to_dict()
+        del payload["seq"], payload["kind"]  # the buffer numbers the item; pending() puts both back
+        return self.append(item.kind, payload)
+
     def pending(self, limit: int) -> PendingBatch:
         """The oldest `limit` items (each with its `seq` and `kind`) and the gaps among them."""
         rows = self._db.execute("SELECT seq, kind, payload FROM items ORDER BY seq LIMIT ?", (limit,)).fetchall()
@@ -106,6 +114,23 @@ class TelemetryBuffer:
             self._db.execute("BEGIN")
             removed = self._db.execute("DELETE FROM items WHERE seq <= ?", (acked_seq,)).rowcount
             self._db.execute("DELETE FROM gaps WHERE last_seq <= ?", (acked_seq,))
+        self._count -= removed
+        return removed
+
+    def discard(self, first_seq: int, last_seq: int) -> int:
+        """Drop the items from `first_seq` to `last_seq` and declare the range a gap; returns how many were dropped.
+
+        For a batch the server refused as malformed: sent as a gap, the range
+        counts as arrived, so the server's mark moves past it and the items
+        after it are acknowledged as usual.
+        """
+        known = list(self._db.execute("SELECT first_seq, last_seq FROM gaps"))
+        with self._db:
+            self._db.execute("BEGIN")
+            removed = self._db.execute("DELETE FROM items WHERE seq BETWEEN ? AND ?", (first_seq, last_seq)).rowcount
+            self._db.execute("DELETE FROM gaps")
+            self._db.executemany("INSERT INTO gaps (first_seq, last_seq) VALUES (?, ?)",
+                                 merge_ranges(known + [(first_seq, last_seq)]))
         self._count -= removed
         return removed
 

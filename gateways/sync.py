@@ -13,19 +13,30 @@ import asyncio
 import json
 import logging
 import os
+import time
 from dataclasses import replace
 from pathlib import Path
 
 import httpx
 
 from gateways.buffer import TelemetryBuffer
+from gateways.dead_letter import DEAD_LETTER_FILE, DeadLetters
 from gateways.protocol import ConfigError, SiteConfig, parse_site_config
 from gateways.protocol.telemetry import MAX_BATCH_ITEMS
+from gateways.recorder import Recorder
 
 log = logging.getLogger(__name__)
 
 AGENT_VERSION = "0.1.0"
 CONFIG_FILE = "site-config.json"
+
+MALFORMED_STATUS = (400, 422)
+"""Answers that mean "this batch is malformed, nothing stored": resending it can never succeed.
+
+Other 4xx are not about the batch: 401/403 a token problem, 413 too large (the
+batch is split), 429 throttled, 404/405/408/409 a wrong URL or a proxy; the
+batch waits for those to pass instead of being put aside.
+"""
 
 
 class ServerLink:
@@ -108,19 +119,38 @@ class ConfigSync:
         return config, None
 
 
-class TelemetryUpload:
-    """Sends the buffer in order, in batches, and drops what the server acknowledged."""
+REFUSAL_REPORT_INTERVAL_S = 600.0
+"""While items keep being refused, one `telemetry_rejected` event per this interval says how many."""
 
-    def __init__(self, link: ServerLink, buffer: TelemetryBuffer, gateway_id: str, batch_items: int = MAX_BATCH_ITEMS):
+
+class TelemetryUpload:
+    """Sends the buffer in order, in batches, and drops what the server acknowledged.
+
+    A batch the server refuses as malformed is narrowed down (to the items
+    before the one the server names, or by halves) until a single item is
+    refused; that item goes to the dead-letter file, its seq is declared a gap,
+    a `telemetry_rejected` event says so (one per 10 minutes at most while
+    refusals go on, with their count), and the upload goes on. One bad item
+    never stops the telemetry behind it.
+    """
+
+    def __init__(self, link: ServerLink, buffer: TelemetryBuffer, gateway_id: str, batch_items: int = MAX_BATCH_ITEMS,
+                 dead_letters: DeadLetters | None = None, recorder: Recorder | None = None):
         self.link = link
         self.buffer = buffer
         self.gateway_id = gateway_id
         self.batch_items = batch_items
+        self.dead_letters = dead_letters or DeadLetters(buffer.path.parent / DEAD_LETTER_FILE)
+        self.recorder = recorder or Recorder(buffer)
+        self.narrowed_items: int | None = None
+        """While a refused batch is being narrowed down: the size of the next batch."""
         self.sent = 0
+        self._refused_unreported = 0
+        self._refused_reported_s: float | None = None
 
     async def send_once(self) -> int:
-        """Send one batch; returns how many items the server newly acknowledged (0 on failure or nothing to send)."""
-        batch = self.buffer.pending(self.batch_items)
+        """Send one batch; returns how many items left the buffer (acknowledged or put aside), 0 on failure."""
+        batch = self.buffer.pending(self.narrowed_items or self.batch_items)
         if not batch.items:
             return 0
         body = {"gateway": self.gateway_id, "items": batch.items, "gaps": [list(gap) for gap in batch.gaps]}
@@ -133,6 +163,8 @@ class TelemetryUpload:
         if response.status_code == 413:
             self.batch_items = max(1, self.batch_items // 2)
             return 0
+        if response.status_code in MALFORMED_STATUS:
+            return self._refused(batch.items, response)
         if response.status_code != 200:
             log.error("telemetry batch refused (HTTP %s): %s", response.status_code, response.text[:300])
             return 0
@@ -148,12 +180,57 @@ class TelemetryUpload:
         self.sent += removed
         return removed
 
-    async def run(self, interval_s: float = 2.0, max_backoff_s: float = 60.0) -> None:
-        """Send until cancelled: at once while there is a backlog, with growing pauses while the server fails."""
+    def _refused(self, items: list[dict], response: httpx.Response) -> int:
+        """Narrow a refused batch down; put a refused single item aside. Returns the items put aside."""
+        answer = response.text[:1000]
+        if len(items) > 1:
+            index = _refused_item(response)
+            if index is not None and 0 <= index < len(items):
+                self.narrowed_items = max(1, index)  # the items before the named one passed; else the named one alone
+            else:
+                self.narrowed_items = max(1, len(items) // 2)
+            return 0
+        item = items[0]
+        self.dead_letters.add(items, response.status_code, answer)
+        removed = self.buffer.discard(item["seq"], item["seq"])
+        self.narrowed_items = None
+        self._refused_unreported += 1
+        now_s = time.monotonic()
+        if self._refused_reported_s is None or now_s - self._refused_reported_s >= REFUSAL_REPORT_INTERVAL_S:
+            # Once per refusal, or once per interval while refusals go on (a deleted network's backlog...).
+            count, self._refused_unreported, self._refused_reported_s = self._refused_unreported, 0, now_s
+            log.error("telemetry item #%s refused by the server (HTTP %s), kept in %s: %s",
+                      item["seq"], response.status_code, self.dead_letters.path, answer[:300])
+            self.recorder.event(
+                "telemetry_rejected", None,
+                f"{count} item(s) refused, the last #{item['seq']} ({item.get('kind')}), HTTP {response.status_code}: "
+                f"{answer}; kept on the gateway in {self.dead_letters.path.name}",
+            )
+        return removed
+
+    async def run(self, interval_s: float = 2.0, max_backoff_s: float = 60.0, stop: asyncio.Event | None = None) -> None:
+        """Send until `stop` is set: at once while there is a backlog, with growing pauses while the server fails.
+
+        A batch in flight when `stop` is set is finished first (within the HTTP
+        timeout), so what the server has acknowledged also leaves the buffer.
+        """
+        stop = stop or asyncio.Event()
         pause_s = interval_s
-        while True:
+        while not stop.is_set():
             sent = await self.send_once()
-            if sent and len(self.buffer) > 0:
-                continue  # catching up after an outage
+            if (sent or self.narrowed_items) and len(self.buffer) > 0:
+                continue  # catching up after an outage, or narrowing down a refused batch
             pause_s = interval_s if self.link.reachable else min(max_backoff_s, pause_s * 2)
-            await asyncio.sleep(pause_s)
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=pause_s)
+            except TimeoutError:
+                pass
+
+
+def _refused_item(response: httpx.Response) -> int | None:
+    """The index of the item the server named in its refusal, if it named one."""
+    try:
+        index = response.json().get("item")
+    except (ValueError, AttributeError):
+        return None
+    return index if isinstance(index, int) and not isinstance(index, bool) else None

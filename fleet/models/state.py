@@ -58,6 +58,9 @@ class ChargerState(models.Model):
     setpoint_a = models.FloatField(null=True, blank=True)
     current_a = models.JSONField(null=True, blank=True)
     reason = models.CharField(max_length=64, blank=True)
+    failsafe_confirmed = models.BooleanField(
+        null=True, blank=True, help_text="Whether the charger's own watchdog is armed and read back; empty if unknown."
+    )
     sample_ts = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:

@@ -26,7 +26,7 @@ from gateways.protocol import TelemetryBatch
 from gateways.protocol.telemetry import TelemetryEvent as EventItem
 from gateways.protocol.telemetry import TelemetrySample as SampleItem
 
-from fleet.models import Gateway, TelemetryEvent, TelemetryGap, TelemetrySample
+from fleet.models import ChargingNetwork, Gateway, TelemetryEvent, TelemetryGap, TelemetrySample
 from fleet.services.telemetry_state import latest_state_update
 
 SAMPLE_COLUMNS = (
@@ -44,29 +44,32 @@ class IngestResult:
 
 
 def _parse_ts(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return datetime.fromisoformat(value)
 
 
-def _charger_json(item: SampleItem) -> str:
-    return json.dumps(
-        {
-            cid: {"current_a": None if c.current_a is None else list(c.current_a), "setpoint_a": c.setpoint_a,
-                  "reason": c.reason, "available": c.available}
-            for cid, c in item.chargers.items()
-        },
-        separators=(",", ":"),
-    )
+try:
+    from orjson import dumps as _orjson_dumps
+except ImportError:  # pragma: no cover - orjson is in the server extra; the stdlib is the fallback
+    _orjson_dumps = None
+
+
+def _json_text(value) -> str:
+    """Compact JSON text (orjson where installed: the chargers of every sample are encoded on the hot path)."""
+    if _orjson_dumps is not None:
+        return _orjson_dumps(value).decode()
+    return json.dumps(value, separators=(",", ":"))
 
 
 def _sample_row(gateway_id: int, network_ids: dict[str, int], item: SampleItem) -> tuple:
     grid = item.grid_current_a or (None, None, None)
+    chargers = _json_text({cid: c.to_dict() for cid, c in item.chargers.items()})
     return (gateway_id, item.seq, item.ts, network_ids.get(item.network), item.mode, grid[0], grid[1], grid[2],
-            _charger_json(item), 0)
+            chargers, 0)
 
 
-def _network_ids(gateway: Gateway) -> dict[str, int]:
+def telemetry_network_ids(gateway: Gateway) -> dict[str, int]:
     """Network keys in the gateway's config (primary keys as strings) to ids, for its own site only."""
-    return {str(pk): pk for pk in gateway.site.networks.values_list("pk", flat=True)}
+    return {str(pk): pk for pk in ChargingNetwork.objects.filter(site_id=gateway.site_id).values_list("pk", flat=True)}
 
 
 def _stored_above(gateway: Gateway, seq: int) -> bool:
@@ -134,7 +137,7 @@ def telemetry_ingest(gateway: Gateway, batch: TelemetryBatch, *, software_versio
         acked = locked.acked_seq
         new_items = [item for item in batch.items if item.seq > acked]
         may_conflict = _stored_above(locked, acked)
-        network_ids = _network_ids(locked)
+        network_ids = telemetry_network_ids(locked)
 
         samples = [i for i in new_items if isinstance(i, SampleItem)]
         events = [i for i in new_items if isinstance(i, EventItem)]
@@ -152,8 +155,9 @@ def telemetry_ingest(gateway: Gateway, batch: TelemetryBatch, *, software_versio
             [TelemetryGap(gateway=locked, first_seq=first, last_seq=last) for first, last in gaps], ignore_conflicts=True
         )
         mark = _contiguous_mark(locked, acked, [(i.seq, i.seq) for i in batch.items] + gaps)
-        latest_state_update(locked, network_ids, new_items)
-        update = {"acked_seq": mark, "last_seen": timezone.now()}
+        now = timezone.now()
+        latest_state_update(locked, network_ids, new_items, now=now)
+        update = {"acked_seq": mark, "last_seen": now}
         if software_version:
             update["software_version"] = software_version[:64]
         Gateway.objects.filter(pk=locked.pk).update(**update)

@@ -1,4 +1,9 @@
-"""Keeping the latest state of networks, meters and chargers current as telemetry arrives."""
+"""Keeping the latest state of networks, meters and chargers current as telemetry arrives.
+
+A gateway's clock may run ahead (up to the protocol's one-day window): a time
+is never taken as later than the moment it arrived, or one sample from the
+future would freeze a network's live state and make a silent meter look fresh.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +12,18 @@ from datetime import datetime
 from gateways.protocol.telemetry import TelemetryEvent as EventItem
 from gateways.protocol.telemetry import TelemetrySample as SampleItem
 
-from fleet.models import Charger, ChargerState, Gateway, Meter, MeterState, NetworkState
+from fleet.models import Charger, ChargerState, EventType, Gateway, Meter, MeterState, NetworkState
 
 
-def _ts(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+_CHARGER_STATE_FIELDS = ["available", "setpoint_a", "current_a", "reason", "failsafe_confirmed", "sample_ts"]
 
 
-def latest_state_update(gateway: Gateway, network_ids: dict[str, int], items) -> None:
+def latest_state_update(gateway: Gateway, network_ids: dict[str, int], items, *, now: datetime) -> None:
     """Apply a batch's newest facts per network: mode and grid, charger setpoints, meter availability."""
+
+    def _ts(value: str) -> datetime:
+        return min(datetime.fromisoformat(value), now)
+
     newest_sample: dict[int, SampleItem] = {}
     meter_facts: dict[int, tuple[int, bool, str, str]] = {}  # network id -> (seq, available, ts, detail)
     for item in sorted(items, key=lambda i: i.seq):
@@ -26,33 +34,31 @@ def latest_state_update(gateway: Gateway, network_ids: dict[str, int], items) ->
             newest_sample[network_id] = item
             if item.grid_current_a is not None:
                 meter_facts[network_id] = (item.seq, True, item.ts, "")
-        elif isinstance(item, EventItem) and item.type in ("meter_lost", "meter_restored"):
-            meter_facts[network_id] = (item.seq, item.type == "meter_restored", item.ts, item.detail)
+        elif isinstance(item, EventItem) and item.type in (EventType.METER_LOST, EventType.METER_RESTORED):
+            meter_facts[network_id] = (item.seq, item.type == EventType.METER_RESTORED, item.ts, item.detail)
 
     for network_id, sample in newest_sample.items():
         ts = _ts(sample.ts)
         state, created = NetworkState.objects.get_or_create(network_id=network_id)
-        if created or state.sample_ts is None or state.sample_ts <= ts:
+        if created or state.sample_ts is None or state.sample_ts <= ts or state.sample_ts > now:
             state.mode = sample.mode
             state.grid_current_a = None if sample.grid_current_a is None else list(sample.grid_current_a)
             state.headroom_a = None if sample.headroom_a is None else list(sample.headroom_a)
             state.sample_ts = ts
             state.save()
         chargers = {str(pk): pk for pk in Charger.objects.filter(network_id=network_id).values_list("pk", flat=True)}
-        for key, charger_sample in sample.chargers.items():
-            charger_id = chargers.get(key)
-            if charger_id is None:
-                continue
-            ChargerState.objects.update_or_create(
-                charger_id=charger_id,
-                defaults={
-                    "available": charger_sample.available,
-                    "setpoint_a": charger_sample.setpoint_a,
-                    "current_a": None if charger_sample.current_a is None else list(charger_sample.current_a),
-                    "reason": charger_sample.reason,
-                    "sample_ts": ts,
-                },
-            )
+        # One upsert for all chargers of the network, however many there are.
+        ChargerState.objects.bulk_create(
+            [
+                ChargerState(
+                    charger_id=chargers[key], available=c.available, setpoint_a=c.setpoint_a,
+                    current_a=None if c.current_a is None else list(c.current_a), reason=c.reason,
+                    failsafe_confirmed=c.failsafe_confirmed, sample_ts=ts,
+                )
+                for key, c in sample.chargers.items() if key in chargers
+            ],
+            update_conflicts=True, unique_fields=["charger"], update_fields=_CHARGER_STATE_FIELDS,
+        )
 
     for network_id, (_, available, ts_text, detail) in meter_facts.items():
         meter = Meter.objects.filter(network_id=network_id).first()

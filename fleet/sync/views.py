@@ -17,7 +17,7 @@ from gateways.protocol.telemetry import MAX_BATCH_ITEMS
 from fleet.json_body import BodyTooLarge, JsonBodyInvalid, PayloadTooLarge, declared_length, json_body_read
 from fleet.models import Gateway
 from fleet.services.site_config import SiteConfigInconsistent, config_etag, site_config_build
-from fleet.services.telemetry_ingest import telemetry_ingest
+from fleet.services.telemetry_ingest import telemetry_ingest, telemetry_network_ids
 from fleet.sync.auth import GatewayTokenAuthentication, IsGateway
 
 VERSION_HEADER = "X-FuseGuard-Version"
@@ -102,20 +102,28 @@ class TelemetryView(GatewayView):
         request=inline_serializer(
             "TelemetryBatch",
             {
-                "gateway": serializers.CharField(),
+                "gateway": serializers.CharField(required=False, help_text="The sender's key, informational: "
+                                                 "the token identifies the gateway."),
                 "items": serializers.ListField(child=serializers.DictField(), max_length=MAX_BATCH_ITEMS),
                 "gaps": serializers.ListField(child=serializers.ListField(child=serializers.IntegerField()), required=False),
             },
         ),
         responses={
             200: inline_serializer("TelemetryAck", {"acked_seq": serializers.IntegerField()}),
-            400: OpenApiResponse(description="Malformed batch; the message names the field; nothing was stored."),
+            400: OpenApiResponse(
+                description="Malformed batch, refused whole, nothing stored: `detail` says why, `field` names the "
+                "field (`items[3].ts`) and `item` the index of the refused item. Times must carry a zone within "
+                "+-15:59 and lie from 30 days before to 1 day after the server's clock (times before 2020 come "
+                "from an unset clock and are re-stamped with the receive time); each seq once per batch; "
+                "networks of the gateway's own site only."
+            ),
             413: OpenApiResponse(description=f"More than {MAX_BATCH_ITEMS} items."),
         },
         tags=["gateway sync"],
     )
     def post(self, request):
         gateway = self.gateway()
+        network_ids = telemetry_network_ids(gateway)
         try:
             data = request.data
             if isinstance(data, dict) and isinstance(data.get("items"), list) and len(data["items"]) > MAX_BATCH_ITEMS:
@@ -123,10 +131,12 @@ class TelemetryView(GatewayView):
                     {"detail": f"items: {len(data['items'])} items; at most {MAX_BATCH_ITEMS} per batch"},
                     status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
                 )
-            batch = parse_batch(data)
+            # The token identifies the gateway; the batch's `gateway` is informational (it survives renames).
+            batch = parse_batch(data, now=timezone.now(), networks=network_ids)
         except TelemetryError as problem:
-            return Response({"detail": str(problem), "field": problem.path}, status=status.HTTP_400_BAD_REQUEST)
-        # The token names the gateway; the batch's `gateway` is what the agent calls itself, for people only
-        # (an operator may rename the gateway while its agent keeps uploading).
+            body = {"detail": str(problem), "field": problem.path}
+            if problem.item_index is not None:
+                body["item"] = problem.item_index
+            return Response(body, status=status.HTTP_400_BAD_REQUEST)
         result = telemetry_ingest(gateway, batch, software_version=request.headers.get(VERSION_HEADER, ""))
         return Response({"acked_seq": result.acked_seq})

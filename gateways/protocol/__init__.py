@@ -24,21 +24,23 @@ from gateways.protocol.config import (
     validate_network_limits,
 )
 from gateways.protocol.telemetry import (
+    EVENT_TYPE_LABELS,
     EVENT_TYPES,
+    ChargerSample,
     TelemetryAck,
     TelemetryBatch,
     TelemetryError,
     TelemetryEvent,
     TelemetrySample,
-    ChargerSample,
-    parse_batch,
 )
+from gateways.protocol.telemetry_parse import parse_batch
 
 __all__ = [
     "CHARGER_DRIVER_TABLE",
     "CHARGER_DRIVERS",
     "DRIVERS_WITHOUT_HOST",
     "EVENT_TYPES",
+    "EVENT_TYPE_LABELS",
     "ChargerConfig",
     "ChargerDriverSpec",
     "ChargerSample",

@@ -85,6 +85,7 @@ class GatewayConfig:
     """Settings of the agent itself."""
 
     id: str
+    """A stable key: the server sends the gateway's primary key, which survives renames."""
     poll_interval_s: float = DEFAULT_POLL_INTERVAL_S
     state_dir: str = "/var/lib/fuseguard"
     keba_udp_bind: str = "0.0.0.0"
@@ -93,6 +94,8 @@ class GatewayConfig:
     """After this long without the agent, each charger falls back by itself to its failsafe current."""
     frozen_after_s: float = DEFAULT_FROZEN_AFTER_S
     """A meter whose every value stays exactly the same this long counts as frozen, hence lost."""
+    name: str | None = None
+    """The gateway's name, for people; it may change while `id` stays."""
 
 
 @dataclass(frozen=True)
@@ -182,6 +185,7 @@ def _parse_gateway(f: Fields) -> GatewayConfig:
     poll_low, poll_high = POLL_INTERVAL_RANGE_S
     config = GatewayConfig(
         id=f.string("id"),
+        name=f.string("name", None),
         poll_interval_s=f.number("poll_interval_s", DEFAULT_POLL_INTERVAL_S, minimum=poll_low, maximum=poll_high),
         state_dir=f.string("state_dir", "/var/lib/fuseguard"),
         keba_udp_bind=f.string("keba_udp_bind", "0.0.0.0"),

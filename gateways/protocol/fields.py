@@ -55,15 +55,20 @@ class Fields:
             raise self.error(self.at(key), "is required")
         return default
 
-    def string(self, key: str, default: Any = _MISSING, *, choices: tuple[str, ...] | None = None) -> str:
-        """A non-empty string, optionally one of `choices`."""
+    def string(self, key: str, default: Any = _MISSING, *, choices: tuple[str, ...] | None = None,
+               max_chars: int | None = None) -> str:
+        """A non-empty string, optionally one of `choices` or at most `max_chars` long (and then storable as text)."""
         value = self.raw(key, default)
         if value is None and default is None:
             return None  # type: ignore[return-value]
         if not isinstance(value, str) or not value.strip():
-            raise self.error(self.at(key), f"must be a non-empty string, got {value!r}")
+            raise self.error(self.at(key), f"must be a non-empty string, got {shown(value)}")
         if choices is not None and value not in choices:
-            raise self.error(self.at(key), f"must be one of {', '.join(choices)}, got {value!r}")
+            raise self.error(self.at(key), f"must be one of {', '.join(choices)}, got {shown(value)}")
+        if max_chars is not None:
+            problem = text_problem(value, max_chars)
+            if problem:
+                raise self.error(self.at(key), problem)
         return value
 
     def number(
@@ -86,7 +91,7 @@ class Fields:
         if value is None and nullable:
             return None
         if isinstance(value, bool) or not isinstance(value, int):
-            raise self.error(self.at(key), f"must be an integer, got {value!r}")
+            raise self.error(self.at(key), f"must be an integer, got {shown(value)}")
         check_number(self.error, self.at(key), value, minimum=minimum, maximum=maximum)
         return value
 
@@ -103,7 +108,7 @@ class Fields:
         """true or false."""
         value = self.raw(key, default)
         if not isinstance(value, bool):
-            raise self.error(self.at(key), f"must be true or false, got {value!r}")
+            raise self.error(self.at(key), f"must be true or false, got {shown(value)}")
         return value
 
     def table(self, key: str) -> Fields:
@@ -129,13 +134,13 @@ def check_number(error, path: str, value: Any, *, minimum=None, maximum=None, nu
     if value is None and nullable:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise error(path, f"must be a number, got {value!r}")
-    if not math.isfinite(value):
+        raise error(path, f"must be a number, got {shown(value)}")
+    if isinstance(value, float) and not math.isfinite(value):  # ints are finite, and too large for math.isfinite
         raise error(path, f"must be a finite number, got {value!r}")
     if minimum is not None and value < minimum:
-        raise error(path, f"must be at least {minimum}, got {value}")
+        raise error(path, f"must be at least {minimum}, got {shown(value)}")
     if maximum is not None and value > maximum:
-        raise error(path, f"must be at most {maximum}, got {value}")
+        raise error(path, f"must be at most {maximum}, got {shown(value)}")
     return value
 
 
@@ -150,3 +155,25 @@ def host_error(value: str) -> str | None:
     if len(value) > HOST_MAX_LENGTH or not all(_HOSTNAME_LABEL.match(label) for label in labels):
         return f"{value!r} is neither an IP address nor a host name"
     return None
+def text_problem(value: str, max_chars: int) -> str | None:
+    """Why a string cannot be stored as text (too long, NUL, lone surrogates), or None if it can.
+
+    PostgreSQL text and jsonb refuse NUL characters, and a lone UTF-16
+    surrogate (which JSON may carry as an escape) has no UTF-8 form at all.
+    """
+    if len(value) > max_chars:
+        return f"must be at most {max_chars} characters, got {len(value)}"
+    if "\x00" in value:
+        return "must not contain NUL characters"
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return "must be valid Unicode text (no lone surrogates)"
+    return None
+
+
+def shown(value: Any, max_chars: int = 60) -> str:
+    """A value for an error message, cut short so a huge input does not make a huge answer."""
+    text = repr(value)
+    return text if len(text) <= max_chars else text[: max_chars - 5] + "...'" + f" ({len(text)} chars)"

@@ -3,38 +3,79 @@
 Each item carries the gateway's sequence number; the server stores each
 (gateway, seq) once and answers the highest contiguous seq it holds, so the
 agent can resend after any failure without loss or doubles.
+
+The dataclasses here are the wire format on both sides: the agent builds its
+items with them and sends their `to_dict()`, the server gets them back from
+`parse_batch` and stores them. Every limit a value must meet to be stored
+(integer ranges of the columns, text lengths, times PostgreSQL and Python can
+both represent and that lie near the server's clock) is checked in
+`parse_batch`, so a batch is either stored whole or refused whole with an error
+naming the item and field (see `gateways.protocol.telemetry_parse`).
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
-from gateways.protocol.fields import Fields, SchemaError, check_number
+from gateways.protocol.fields import SchemaError
 
 MAX_BATCH_ITEMS = 5000
 """Largest batch the server accepts; the agent sends at most this many items per request."""
 
-EVENT_TYPES: tuple[str, ...] = (
-    "meter_lost",
-    "meter_restored",
-    "charger_lost",
-    "charger_restored",
-    "failsafe_armed",
-    "failsafe_failed",
-    "config_applied",
-    "config_rejected",
-    "agent_started",
-)
-"""Short stable codes of the edges the agent reports; add new ones, never rename."""
+MAX_SEQ = 2**63 - 1
+"""Sequence numbers are stored as PostgreSQL bigint."""
+
+MAX_KEY_CHARS = 100
+"""Network and charger keys (primary keys as strings from the server, names in a standalone config)."""
+MAX_REASON_CHARS = 64
+"""A charger's reason code, as stored in the latest charger state."""
+MAX_SUBJECT_CHARS = 100
+"""An event's subject: 'meter' or a charger's key."""
+MAX_DETAIL_CHARS = 2000
+"""An event's free text; the recorder cuts longer text."""
+MAX_CHARGERS_PER_SAMPLE = 1000
+MAX_PHASE_CURRENT_A = 10_000.0
+"""Bound of any per-phase current (grid, headroom, charger): far above any house connection."""
+MAX_SETPOINT_A = 1000.0
+
+MAX_UTC_OFFSET = timedelta(hours=15, minutes=59)
+"""PostgreSQL accepts UTC offsets up to +-15:59; ISO 8601 parsers take up to +-23:59."""
+PAST_WINDOW = timedelta(days=30)
+"""A time more than this before the server's clock is refused: a wrong clock, not a late upload."""
+FUTURE_WINDOW = timedelta(days=1)
+"""A time more than this after the server's clock is refused: it would pose as the newest state."""
+
+EVENT_TYPE_LABELS: dict[str, str] = {
+    "meter_lost": "Meter lost",
+    "meter_restored": "Meter restored",
+    "charger_lost": "Charger unreachable",
+    "charger_restored": "Charger reachable again",
+    "failsafe_armed": "Charger failsafe armed",
+    "failsafe_failed": "Charger failsafe not confirmed",
+    "config_applied": "Configuration applied",
+    "config_rejected": "Configuration rejected",
+    "agent_started": "Gateway agent started",
+    "telemetry_rejected": "Telemetry refused by the server (kept on the gateway)",
+}
+"""Short stable codes of the edges the agent reports, with their text for people; add new ones, never rename."""
+
+EVENT_TYPES: tuple[str, ...] = tuple(EVENT_TYPE_LABELS)
 
 MODES: tuple[str, ...] = ("normal", "fallback")
 
 
 class TelemetryError(SchemaError):
     """A telemetry document is malformed; the message names the field."""
+
+    @property
+    def item_index(self) -> int | None:
+        """The index of the refused item when the error is in one (`items[3].ts` -> 3)."""
+        if not self.path.startswith("items["):
+            return None
+        index = self.path[len("items["): self.path.find("]")]
+        return int(index) if index.isdigit() else None
 
 
 @dataclass(frozen=True)
@@ -45,6 +86,16 @@ class ChargerSample:
     setpoint_a: float
     reason: str
     available: bool = True
+    failsafe_confirmed: bool | None = None
+    """Whether the charger's own watchdog is armed and read back; None from agents that do not say."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able data; `failsafe_confirmed` only when known, so older servers still read it."""
+        data = {"current_a": _list(self.current_a), "setpoint_a": self.setpoint_a, "reason": self.reason,
+                "available": self.available}
+        if self.failsafe_confirmed is not None:
+            data["failsafe_confirmed"] = self.failsafe_confirmed
+        return data
 
 
 @dataclass(frozen=True)
@@ -65,10 +116,7 @@ class TelemetrySample:
         return {
             "seq": self.seq, "kind": "sample", "ts": self.ts, "network": self.network, "mode": self.mode,
             "grid_current_a": _list(self.grid_current_a), "headroom_a": _list(self.headroom_a),
-            "chargers": {
-                cid: {"current_a": _list(c.current_a), "setpoint_a": c.setpoint_a, "reason": c.reason, "available": c.available}
-                for cid, c in self.chargers.items()
-            },
+            "chargers": {cid: c.to_dict() for cid, c in self.chargers.items()},
         }
 
 
@@ -95,9 +143,10 @@ class TelemetryBatch:
     """What one POST carries."""
 
     gateway: str
+    """The sending gateway's key, for people reading logs; the server knows the gateway by its token."""
     items: tuple[TelemetrySample | TelemetryEvent, ...]
     gaps: tuple[tuple[int, int], ...] = ()
-    """Ranges (first, last) of sequence numbers the agent dropped on purpose (thinned samples)."""
+    """Ranges (first, last) of sequence numbers the agent dropped on purpose (thinned or refused items)."""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able data."""
@@ -117,87 +166,3 @@ class TelemetryAck:
 
 def _list(values):
     return None if values is None else list(values)
-
-
-def _is_finite_number(value) -> bool:
-    return type(value) in (int, float) and math.isfinite(value)
-
-
-def _phases(f: Fields, key: str) -> tuple[float, float, float] | None:
-    value = f.raw(key, None)
-    if value is None:
-        return None
-    if not isinstance(value, list) or len(value) != 3:
-        raise TelemetryError(f.at(key), "must be a list of three numbers or null")
-    a, b, c = value
-    if _is_finite_number(a) and _is_finite_number(b) and _is_finite_number(c):
-        return (a, b, c)  # the common case, checked without building error paths (batches hold thousands)
-    return tuple(check_number(TelemetryError, f"{f.at(key)}[{i}]", v) for i, v in enumerate(value))
-
-
-def _timestamp(f: Fields) -> str:
-    value = f.string("ts")
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise TelemetryError(f.at("ts"), f"must be an ISO 8601 time, got {value!r}") from None
-    if parsed.tzinfo is None:
-        raise TelemetryError(f.at("ts"), "must carry a time zone (use Z for UTC)")
-    return value
-
-
-def parse_item(f: Fields) -> TelemetrySample | TelemetryEvent:
-    """Validate one telemetry item."""
-    kind = f.string("kind", choices=("sample", "event"))
-    seq = f.integer("seq", minimum=1)
-    ts = _timestamp(f)
-    if kind == "event":
-        item = TelemetryEvent(
-            seq=seq, ts=ts, network=f.string("network", None), type=f.string("type", choices=EVENT_TYPES),
-            detail=str(f.raw("detail", "") or ""), subject=f.string("subject", None),
-        )
-    else:
-        chargers = {}
-        charger_fields = f.table("chargers") if f.raw("chargers", None) is not None else None
-        if charger_fields is not None:
-            for charger_id in charger_fields.data:
-                c = charger_fields.table(str(charger_id))
-                chargers[str(charger_id)] = ChargerSample(
-                    current_a=_phases(c, "current_a"), setpoint_a=c.number("setpoint_a", minimum=0),
-                    reason=c.string("reason"), available=c.boolean("available", True),
-                )
-                c.reject_unknown()
-        item = TelemetrySample(
-            seq=seq, ts=ts, network=f.string("network"), mode=f.string("mode", choices=MODES),
-            grid_current_a=_phases(f, "grid_current_a"), headroom_a=_phases(f, "headroom_a"), chargers=chargers,
-        )
-    f.reject_unknown()
-    return item
-
-
-def parse_batch(data) -> TelemetryBatch:
-    """Validate a whole batch; raises `TelemetryError` naming the first bad field."""
-    root = Fields(data, "", TelemetryError)
-    gateway = root.string("gateway")
-    items = root.tables("items")
-    if len(items) > MAX_BATCH_ITEMS:
-        raise TelemetryError("items", f"has {len(items)} items; at most {MAX_BATCH_ITEMS} per batch")
-    parsed = tuple(parse_item(item) for item in items)
-    gaps = tuple(_parse_gaps(root))
-    root.reject_unknown()
-    return TelemetryBatch(gateway=gateway, items=parsed, gaps=gaps)
-
-
-def _parse_gaps(root: Fields):
-    value = root.raw("gaps", [])
-    if not isinstance(value, list):
-        raise TelemetryError("gaps", "must be a list of [first_seq, last_seq] pairs")
-    for index, gap in enumerate(value):
-        valid = (
-            isinstance(gap, list) and len(gap) == 2
-            and all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in gap)
-            and gap[0] <= gap[1]
-        )
-        if not valid:
-            raise TelemetryError(f"gaps[{index}]", f"must be [first_seq, last_seq] with 1 <= first <= last, got {gap!r}")
-        yield (gap[0], gap[1])

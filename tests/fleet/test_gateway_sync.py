@@ -1,10 +1,12 @@
 """The gateway sync API: config with ETag, telemetry stored exactly once, tokens bound to their own site."""
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
-from fleet.models import ChargerState, MeterState, NetworkState, TelemetryEvent, TelemetrySample
+from fleet.models import ChargerState, EventType, MeterState, NetworkState, TelemetryEvent, TelemetrySample
 from fleet.services.gateway_tokens import gateway_issue_token, gateway_revoke_token
-from gateways.protocol import parse_site_config
+from gateways.protocol import EVENT_TYPE_LABELS, EVENT_TYPES, parse_site_config
 
 pytestmark = pytest.mark.django_db
 
@@ -19,17 +21,22 @@ def gateway_a(client, tenant_a):
     return tenant_a
 
 
-def sample(seq: int, tenant, *, ts="2026-11-24T10:00:00Z", grid=(10.0, 5.0, 2.0), mode="normal", setpoint=16.0) -> dict:
+def recent(seconds: float = 0.0) -> str:
+    """A time an hour ago plus `seconds`, inside the server's window around its clock."""
+    return (datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1) + timedelta(seconds=seconds)).isoformat()
+
+
+def sample(seq: int, tenant, *, ts=None, grid=(10.0, 5.0, 2.0), mode="normal", setpoint=16.0) -> dict:
     return {
-        "seq": seq, "kind": "sample", "ts": ts, "network": str(tenant.network.pk), "mode": mode,
+        "seq": seq, "kind": "sample", "ts": ts or recent(), "network": str(tenant.network.pk), "mode": mode,
         "grid_current_a": list(grid) if grid else None, "headroom_a": [5.0, 5.0, 5.0] if grid else None,
         "chargers": {str(tenant.charger.pk): {"current_a": [15.9, 15.8, 16.0], "setpoint_a": setpoint,
                                               "reason": "at_max", "available": True}},
     }
 
 
-def event(seq: int, tenant, type_: str, ts="2026-11-24T10:00:01Z") -> dict:
-    return {"seq": seq, "kind": "event", "ts": ts, "network": str(tenant.network.pk), "type": type_,
+def event(seq: int, tenant, type_: str, ts=None) -> dict:
+    return {"seq": seq, "kind": "event", "ts": ts or recent(1), "network": str(tenant.network.pk), "type": type_,
             "detail": "MeterTransportError: timed out", "subject": "meter"}
 
 
@@ -136,28 +143,34 @@ def test_more_than_5000_items_is_refused_with_413(client, gateway_a):
     assert TelemetrySample.objects.count() == 0
 
 
-def test_the_token_decides_whose_batch_it_is_never_the_name_in_it(client, gateway_a, tenant_b):
-    # The name is what the agent calls itself (it may predate a rename): informational only.
+def test_the_token_names_the_gateway_and_the_name_in_a_batch_is_informational(client, gateway_a, tenant_b):
     response = client.post(
         TELEMETRY_URL, {"gateway": tenant_b.gateway.name, "items": [sample(1, gateway_a)]}, content_type="application/json"
     )
-    assert response.status_code == 200
-    assert list(TelemetrySample.objects.values_list("gateway_id", flat=True)) == [gateway_a.gateway.pk]
+    assert response.json() == {"acked_seq": 1}
+    assert TelemetrySample.objects.get().gateway == gateway_a.gateway
+
+
+def test_a_token_cannot_post_into_another_sites_network(client, gateway_a, tenant_b):
+    foreign = sample(1, gateway_a)
+    foreign["network"] = str(tenant_b.network.pk)
+    response = post(client, gateway_a, [foreign])
+    assert response.status_code == 400 and response.json()["field"] == "items[0].network"
+    assert not TelemetrySample.objects.exists()
 
 
 # --- latest state ----------------------------------------------------------------
 
 
 def test_the_latest_state_follows_the_newest_items(client, gateway_a):
-    post(client, gateway_a, [sample(1, gateway_a, ts="2026-11-24T10:00:00Z"),
-                             sample(2, gateway_a, ts="2026-11-24T10:00:01Z", setpoint=10.0)])
+    post(client, gateway_a, [sample(1, gateway_a, ts=recent(0)), sample(2, gateway_a, ts=recent(1), setpoint=10.0)])
     network_state = NetworkState.objects.get(network=gateway_a.network)
     assert network_state.mode == "normal" and network_state.grid_current_a == [10.0, 5.0, 2.0]
     assert ChargerState.objects.get(charger=gateway_a.charger).setpoint_a == 10.0
     assert MeterState.objects.get(meter=gateway_a.meter).available
 
     post(client, gateway_a, [event(3, gateway_a, "meter_lost"),
-                             sample(4, gateway_a, ts="2026-11-24T10:00:02Z", grid=None, mode="fallback")])
+                             sample(4, gateway_a, ts=recent(2), grid=None, mode="fallback")])
     meter_state = MeterState.objects.get(meter=gateway_a.meter)
     assert not meter_state.available and "timed out" in meter_state.detail
     assert NetworkState.objects.get(network=gateway_a.network).mode == "fallback"
@@ -177,3 +190,21 @@ def test_the_gateways_own_settings_travel_with_its_config(client, gateway_a):
     config = parse_site_config(client.get(CONFIG_URL).json())
     assert (config.gateway.poll_interval_s, config.gateway.failsafe_timeout_s, config.gateway.frozen_after_s) == (0.75, 120, 30)
     assert config.gateway.id == str(gateway.pk)  # a stable key: renaming the gateway changes nothing for the agent
+
+
+# --- one source for the codes ------------------------------------------------------
+
+
+def test_the_event_types_stored_are_exactly_the_protocols():
+    assert EventType.values == list(EVENT_TYPES)
+    assert dict(EventType.choices) == EVENT_TYPE_LABELS
+    assert "telemetry_rejected" in EVENT_TYPES
+
+
+def test_the_latest_charger_state_says_whether_its_failsafe_is_confirmed(client, gateway_a):
+    unconfirmed = sample(1, gateway_a)
+    unconfirmed["chargers"][str(gateway_a.charger.pk)]["failsafe_confirmed"] = False
+    assert post(client, gateway_a, [unconfirmed]).status_code == 200
+    assert ChargerState.objects.get(charger=gateway_a.charger).failsafe_confirmed is False
+    stored = TelemetrySample.objects.get().chargers[str(gateway_a.charger.pk)]
+    assert stored["failsafe_confirmed"] is False and stored["reason"] == "at_max"

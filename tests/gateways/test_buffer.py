@@ -72,3 +72,12 @@ def test_renumbering_continues_above_a_given_number_and_keeps_the_order(tmp_path
 
 def test_a_new_buffer_has_issued_nothing(tmp_path):
     assert TelemetryBuffer(tmp_path / "b.sqlite3").highest_issued_seq() == 0
+
+
+def test_discarded_items_leave_the_buffer_as_a_declared_gap(tmp_path):
+    buffer = TelemetryBuffer(tmp_path / "b.sqlite3")
+    for i in range(5):
+        buffer.append("sample", {"n": i})
+    assert buffer.discard(2, 3) == 2 and len(buffer) == 3
+    batch = buffer.pending(10)
+    assert [item["seq"] for item in batch.items] == [1, 4, 5] and batch.gaps == [(2, 3)]

@@ -7,6 +7,7 @@ tests in tests/balancing) so each cycle shows the safe allocation directly.
 """
 
 import time
+from dataclasses import replace
 
 import pytest
 import pytest_asyncio
@@ -111,6 +112,19 @@ def assert_within_limits(site: Site):
     house = site.world.house_load_a
     for phase, load in enumerate(site.setpoint_load_a()):
         assert house[phase] + load <= LIMIT_A + 1e-6, f"L{phase + 1}: house {house[phase]} + chargers {load} > {LIMIT_A}"
+
+
+@pytest.mark.asyncio
+async def test_a_renamed_gateway_keeps_regulating_without_restarting_its_networks(site):
+    await site.cycle()
+    regulator = site.regulator
+    renamed = replace(site.agent.config, gateway=replace(site.agent.config.gateway, name="garage north, renamed"))
+    await site.agent.apply_config(renamed)
+    assert site.agent.config.gateway.name == "garage north, renamed"
+    assert site.regulator is regulator and "config_applied" not in site.events()
+    limits_changed = replace(renamed, networks=(replace(renamed.networks[0], max_power_w=11000),))
+    await site.agent.apply_config(limits_changed)
+    assert site.regulator is not regulator and "config_applied" in site.events()
 
 
 @pytest.mark.asyncio
