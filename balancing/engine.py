@@ -2,9 +2,11 @@
 
 Order of work, which is also the order of precedence:
 1. Fallback when the grid reading is missing or stale (house load unknown).
-2. Chargers on a grid phase where the house alone is over the limit: paused.
-3. Constraints in whole setpoint steps: each grid phase (house load taken
-   out), each sub-circuit phase, the unbalance limit, the power budget.
+2. Chargers on a grid phase where the house alone (with the reserved
+   current) is over the limit: paused.
+3. Constraints in whole setpoint steps: each grid phase (house load and
+   reserved current taken out), each sub-circuit phase, the unbalance
+   limit, one power budget per cap in force (reserved power taken out).
 4. Priority classes, highest first. In a class, chargers get their minimum
    in turn order while it fits (the rest wait); then all rise together
    (equal amps) until their maximum or a binding constraint; the steps left
@@ -18,8 +20,18 @@ from collections.abc import Sequence
 
 from . import reasons as why
 from .constraints import build_constraints, units_down, units_up
+from .errors import ScenarioError
 from .filling import admit, first_blocking, top_up, water_fill
-from .model import MODE_FALLBACK, MODE_NORMAL, Allocation, ChargerState, GridMeasurement, NetworkLimits, check_chargers
+from .model import (
+    MODE_FALLBACK,
+    MODE_NORMAL,
+    Allocation,
+    ChargerState,
+    GridMeasurement,
+    NetworkLimits,
+    Reservation,
+    check_chargers,
+)
 from .phases import drawn_grid_phases, house_current_a
 
 
@@ -32,17 +44,35 @@ def _amps(units: int, step: float) -> float:
     return round(units * step, 6)
 
 
+def _reserved(limits: NetworkLimits, reserved: Reservation | None) -> tuple[tuple[float, float, float], float]:
+    """The reserved current per grid phase and its power (nothing reserved without a reservation)."""
+    if reserved is None:
+        return (0.0, 0.0, 0.0), 0.0
+    if not isinstance(reserved, Reservation):
+        raise ScenarioError("reserved", "must be a Reservation or None")
+    return reserved.current_a, reserved.power_w(limits.nominal_voltage_v)
+
+
 def allocate(
-    limits: NetworkLimits, grid: GridMeasurement | None, chargers: Sequence[ChargerState], *, turn_order: Sequence[str] = ()
+    limits: NetworkLimits,
+    grid: GridMeasurement | None,
+    chargers: Sequence[ChargerState],
+    *,
+    turn_order: Sequence[str] = (),
+    reserved: Reservation | None = None,
 ) -> Allocation:
     """Setpoints for every charger that keep the house connection within its limits.
 
     ``turn_order`` lists charger ids to serve first within their priority
     class, in that order (the Controller's queue); the others follow in input
-    order. Pure: same input, same output.
+    order. ``reserved`` is current kept free for load the engine cannot set
+    (chargers the gateway cannot reach): off every grid phase and, as power,
+    off every power cap, in normal and fallback mode. Pure: same input, same
+    output.
     """
     chargers = tuple(chargers)
     check_chargers(chargers, limits)
+    reserved_a, reserved_w = _reserved(limits, reserved)
     step = limits.current_step_a
     fallback = is_fallback(limits, grid)
     mode = MODE_FALLBACK if fallback else MODE_NORMAL
@@ -55,17 +85,21 @@ def allocate(
 
     if fallback:
         house = None
-        room_a = limits.max_current_per_phase_a
-        if not limits.fallback_power_w:
+        # The per-phase limit then bounds the chargers' own current, reserved included.
+        room_a = tuple(limit - kept for limit, kept in zip(limits.max_current_per_phase_a, reserved_a, strict=True))
+        if (limits.fallback_power_w or 0.0) - reserved_w <= 0:
             for _, charger in active:
                 reasons[charger.id] = why.FALLBACK_ZERO
             return Allocation(mode, setpoints, reasons, None, None)
     else:
         assert grid is not None
         house = house_current_a(grid, chargers)
-        room_a = tuple(limit - load for limit, load in zip(limits.max_current_per_phase_a, house, strict=True))
+        room_a = tuple(
+            limit - load - kept
+            for limit, load, kept in zip(limits.max_current_per_phase_a, house, reserved_a, strict=True)
+        )
 
-    constraints = build_constraints(limits, room_a, fallback)
+    constraints = build_constraints(limits, room_a, fallback, reserved_w)
     codes, slack = constraints.codes, constraints.slack
 
     # Per charger: the grid phases it loads and its terms in the constraints.
@@ -80,7 +114,7 @@ def allocate(
     for index, charger in active:
         phases = drawn_grid_phases(charger)
         if house is not None:
-            over = [p for p in phases if house[p] > limits.max_current_per_phase_a[p]]
+            over = [p for p in phases if house[p] + reserved_a[p] > limits.max_current_per_phase_a[p]]
             if over:
                 reasons[charger.id] = why.house_over_limit(over[0])
                 continue
