@@ -69,6 +69,7 @@ def site_config_build(gateway: Gateway) -> dict:
             "poll_interval_s": poll_interval_s,
             "failsafe_timeout_s": gateway.failsafe_timeout_s,
             "stale_after_polls": gateway.stale_after_polls,
+            "time_zone": gateway.site.time_zone,
         },
         "networks": [_network_dict(n) for n in usable],
     }

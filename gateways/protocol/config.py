@@ -7,6 +7,7 @@ into plain data (`SiteConfig.to_dict`).
 
 from __future__ import annotations
 
+import zoneinfo
 from dataclasses import asdict, dataclass, field
 
 from balancing import DEFAULT_MIN_CURRENT_A, PHASE_ROTATIONS
@@ -37,6 +38,8 @@ class GatewayConfig:
     """After this long without the agent, each charger falls back by itself to its failsafe current."""
     stale_after_polls: int = 3
     """A meter with no new reading for this many poll intervals counts as lost."""
+    time_zone: str = "UTC"
+    """IANA name of the site's time zone (``Europe/Berlin``): the clock scheduled caps are read by."""
 
 
 @dataclass(frozen=True)
@@ -126,9 +129,20 @@ def _parse_gateway(f: Fields) -> GatewayConfig:
         keba_udp_port=f.integer("keba_udp_port", 7090, minimum=1, maximum=65535),
         failsafe_timeout_s=f.integer("failsafe_timeout_s", 60, minimum=low, maximum=high),
         stale_after_polls=f.integer("stale_after_polls", 3, minimum=1, maximum=100),
+        time_zone=_parse_time_zone(f),
     )
     f.reject_unknown()
     return config
+
+
+def _parse_time_zone(f: Fields) -> str:
+    """An IANA time zone name this machine's zone database knows (a standalone file may leave it out: UTC)."""
+    name = f.string("time_zone", "UTC")
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f.at("time_zone"), f"{name!r} is not an IANA time zone name such as Europe/Berlin") from None
+    return name
 
 
 def _parse_per_phase_limit(f: Fields) -> tuple[float, float, float]:

@@ -61,6 +61,15 @@ def test_it_round_trips_through_plain_data():
     assert parse_site_config(config.to_dict()) == config
 
 
+def test_the_time_zone_is_utc_unless_the_file_names_one():
+    assert parse_site_config(example()).gateway.time_zone == "UTC"
+    data = example()
+    data["gateway"]["time_zone"] = "Europe/Berlin"
+    config = parse_site_config(data)
+    assert config.gateway.time_zone == "Europe/Berlin"
+    assert config.to_dict()["gateway"]["time_zone"] == "Europe/Berlin"
+
+
 def test_per_phase_breaker_ratings_may_differ():
     data = example()
     data["networks"][0]["max_current_per_phase_a"] = [32, 25, 20]
@@ -88,6 +97,9 @@ def broken(path: list, value) -> dict:
         (["gateway", "poll_interval_s"], "fast", "gateway.poll_interval_s: must be a number"),
         (["gateway", "poll_interval_s"], 0.0, "gateway.poll_interval_s: must be at least 0.1"),
         (["gateway", "polling"], 2, "gateway.polling: is not a known setting"),
+        (["gateway", "time_zone"], "Mars/Olympus", "gateway.time_zone: 'Mars/Olympus' is not an IANA time zone name"),
+        (["gateway", "time_zone"], "../../etc/passwd", "gateway.time_zone: '../../etc/passwd' is not an IANA time zone name"),
+        (["gateway", "time_zone"], 1, "gateway.time_zone: must be a non-empty string"),
         # limits
         (["networks", 0, "max_current_per_phase_a"], [32, 25], "networks[0].max_current_per_phase_a: must be one number or a list of three"),
         (["networks", 0, "max_current_per_phase_a"], float("nan"), "networks[0].max_current_per_phase_a: must be a finite number"),
