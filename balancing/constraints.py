@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from itertools import permutations
+from operator import itemgetter
 
 from . import reasons as why
 from .model import NetworkLimits
@@ -64,8 +65,9 @@ class Constraints:
             coefficient = (high in grid_phases) - (low in grid_phases)
             if coefficient:
                 terms.append((index, coefficient))
-        drawn = len(grid_phases)
-        terms.extend((row, drawn) for row in self.power_rows)
+        if self.power_rows:
+            drawn = len(grid_phases)
+            terms.extend([(row, drawn) for row in self.power_rows])
         self._terms[key] = terms
         return terms
 
@@ -91,10 +93,9 @@ def build_constraints(limits: NetworkLimits, room_a: tuple[float, ...], fallback
             pairs.append((high, low, len(slack)))
             codes.append(why.UNBALANCE_LIMIT)
             slack.append(units_down(limits.max_unbalance_a, step))
-    budgets_w = sorted(
-        ((max(0.0, cap.power_w - reserved_w), cap.reason) for cap in limits.power_caps_in_force(fallback=fallback)),
-        key=lambda budget: budget[0],
-    )
+    budgets_w = [(max(0.0, cap.power_w - reserved_w), cap.reason) for cap in limits.power_caps_in_force(fallback=fallback)]
+    if len(budgets_w) > 1:
+        budgets_w.sort(key=itemgetter(0))  # stable: among equal caps the first listed stays first
     power_rows: list[int] = []
     for budget_w, code in budgets_w:
         power_rows.append(len(slack))

@@ -29,6 +29,7 @@ from .model import (
     ChargerState,
     GridMeasurement,
     NetworkLimits,
+    Phases3,
     Reservation,
     check_chargers,
 )
@@ -44,7 +45,12 @@ def _amps(units: int, step: float) -> float:
     return round(units * step, 6)
 
 
-def _reserved(limits: NetworkLimits, reserved: Reservation | None) -> tuple[tuple[float, float, float], float]:
+def _less(minuend: Phases3, subtrahend: Phases3) -> Phases3:
+    """Per grid phase, one triple less the other."""
+    return (minuend[0] - subtrahend[0], minuend[1] - subtrahend[1], minuend[2] - subtrahend[2])
+
+
+def _reserved(limits: NetworkLimits, reserved: Reservation | None) -> tuple[Phases3, float]:
     """The reserved current per grid phase and its power (nothing reserved without a reservation)."""
     if reserved is None:
         return (0.0, 0.0, 0.0), 0.0
@@ -83,21 +89,22 @@ def allocate(
         reasons[charger.id] = why.INACTIVE
     active = [(index, charger) for index, charger in enumerate(chargers) if charger.active]
 
+    limit_a = limits.max_current_per_phase_a
     if fallback:
         house = None
         # The per-phase limit then bounds the chargers' own current, reserved included.
-        room_a = tuple(limit - kept for limit, kept in zip(limits.max_current_per_phase_a, reserved_a, strict=True))
+        room_a = _less(limit_a, reserved_a)
         if (limits.fallback_power_w or 0.0) - reserved_w <= 0:
             for _, charger in active:
                 reasons[charger.id] = why.FALLBACK_ZERO
             return Allocation(mode, setpoints, reasons, None, None)
+        over_limit = (False, False, False)
     else:
         assert grid is not None
         house = house_current_a(grid, chargers)
-        room_a = tuple(
-            limit - load - kept
-            for limit, load, kept in zip(limits.max_current_per_phase_a, house, reserved_a, strict=True)
-        )
+        room_a = _less(_less(limit_a, house), reserved_a)
+        # Grid phases where the house alone (with the reserved current) is over the limit.
+        over_limit = (room_a[0] < 0, room_a[1] < 0, room_a[2] < 0)
 
     constraints = build_constraints(limits, room_a, fallback, reserved_w)
     codes, slack = constraints.codes, constraints.slack
@@ -113,11 +120,10 @@ def allocate(
     sort_keys: list[tuple[int, int, int]] = []
     for index, charger in active:
         phases = drawn_grid_phases(charger)
-        if house is not None:
-            over = [p for p in phases if house[p] + reserved_a[p] > limits.max_current_per_phase_a[p]]
-            if over:
-                reasons[charger.id] = why.house_over_limit(over[0])
-                continue
+        over = [p for p in phases if over_limit[p]]
+        if over:
+            reasons[charger.id] = why.house_over_limit(over[0])
+            continue
         low, high = units_up(charger.min_current_a, step), units_down(charger.max_current_a, step)
         if high < low:
             # Rounding the minimum up would exceed the maximum: no safe setpoint exists.

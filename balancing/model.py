@@ -171,6 +171,9 @@ class NetworkLimits:
             if not isinstance(cap, PowerCap):
                 raise ScenarioError(f"power_caps[{index}]", "must be a PowerCap")
         _set(self, "power_caps", caps)
+        # Built once per limits object, not per cycle: a Controller or a
+        # capacity plan asks for them every cycle with the same limits.
+        _set(self, "_caps_in_force", (self._collect_caps(fallback=False), self._collect_caps(fallback=True)))
 
     def power_caps_in_force(self, *, fallback: bool) -> tuple[PowerCap, ...]:
         """Every cap on the chargers' total power this cycle.
@@ -180,6 +183,9 @@ class NetworkLimits:
         (reason ``fallback``; None counts as 0) last. Where two caps are equal,
         the one listed first names the limit.
         """
+        return self._caps_in_force[1 if fallback else 0]  # type: ignore[attr-defined]
+
+    def _collect_caps(self, *, fallback: bool) -> tuple[PowerCap, ...]:
         caps = list(self.power_caps)
         if self.max_power_w is not None:
             caps.insert(0, PowerCap(self.max_power_w, NETWORK_CAP_SOURCE, why.NETWORK_POWER))
