@@ -20,7 +20,7 @@ from .constraints import units_down, units_up
 from .engine import allocate, is_fallback
 from .errors import ScenarioError
 from .model import Allocation, ChargerState, GridMeasurement, NetworkLimits, Reservation, check_chargers
-from .phases import DRAWING_THRESHOLD_A, drawn_grid_phases
+from .phases import DRAWING_THRESHOLD_A, chargers_current_a, drawn_grid_phases, load_besides_chargers_a
 
 
 @dataclass(frozen=True)
@@ -256,12 +256,15 @@ class Controller:
         for charger in chargers:
             for p in drawn_grid_phases(charger):
                 load_a[p] += setpoints[charger.id]
-        kept_a = reserved.current_a if reserved is not None else (0.0, 0.0, 0.0)
+        besides_a = safe.house_current_a
+        if reserved is not None:
+            # What the engine kept the chargers' room from, rounded as it rounds the house load.
+            assert grid is not None
+            exact_a = load_besides_chargers_a(grid.current_a, chargers_current_a(chargers), reserved.current_a)
+            besides_a = tuple(round(value, 6) for value in exact_a)
         return tuple(
-            round(limit - house - kept - load, 6)
-            for limit, house, kept, load in zip(
-                limits.max_current_per_phase_a, safe.house_current_a, kept_a, load_a, strict=True
-            )
+            round(limit - besides - load, 6)
+            for limit, besides, load in zip(limits.max_current_per_phase_a, besides_a, load_a, strict=True)
         )
 
 

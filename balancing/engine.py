@@ -3,7 +3,7 @@
 Order of work, which is also the order of precedence:
 1. Fallback when the grid reading is missing or stale (house load unknown).
 2. Chargers on a grid phase where the house alone (with the reserved
-   current) is over the limit: paused.
+   current, ``phases.load_besides_chargers_a``) is over the limit: paused.
 3. Constraints in whole setpoint steps: each grid phase (house load and
    reserved current taken out), each sub-circuit phase, the unbalance
    limit, one power budget per cap in force (reserved power taken out).
@@ -33,7 +33,7 @@ from .model import (
     Reservation,
     check_chargers,
 )
-from .phases import drawn_grid_phases, house_current_a
+from .phases import chargers_current_a, drawn_grid_phases, load_besides_chargers_a
 
 
 def is_fallback(limits: NetworkLimits, grid: GridMeasurement | None) -> bool:
@@ -101,8 +101,10 @@ def allocate(
         over_limit = (False, False, False)
     else:
         assert grid is not None
-        house = house_current_a(grid, chargers)
-        room_a = _less(_less(limit_a, house), reserved_a)
+        own_a = chargers_current_a(chargers)
+        house = load_besides_chargers_a(grid.current_a, own_a)
+        besides_a = house if reserved is None else load_besides_chargers_a(grid.current_a, own_a, reserved_a)
+        room_a = _less(limit_a, besides_a)
         # Grid phases where the house alone (with the reserved current) is over the limit.
         over_limit = (room_a[0] < 0, room_a[1] < 0, room_a[2] < 0)
 

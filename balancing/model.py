@@ -198,10 +198,12 @@ class NetworkLimits:
 class Reservation:
     """Current kept free on each grid phase for load the engine cannot set, such as a charger the gateway cannot reach.
 
-    The engine takes ``current_a`` (grid phases L1..L3, amperes) off the room
-    of each grid phase, in normal and fallback mode, and its power (the sum of
+    ``current_a`` is per grid phase L1..L3, in amperes. The engine keeps it
+    free on each grid phase in normal mode (as if the meter already showed
+    it, see ``phases.load_besides_chargers_a``) and in fallback mode (against
+    the limit on the chargers' own current), and takes its power (the sum of
     the three times the nominal voltage, as it counts chargers) off every
-    power cap. It is an input of its own rather than a smaller limit and a
+    power cap. It is an input of its own rather than smaller limits and a
     larger grid reading, so the house load and the limits stay what they are.
     """
 

@@ -3,8 +3,9 @@
 The checker recomputes everything in amps from the inputs, without the
 engine's integer steps, so a property test that uses it does not merely
 repeat the engine's own arithmetic. A reservation is load the checker adds
-on top of house and chargers: its current on each grid phase, its power
-(amps times the nominal voltage, like a charger's) against every power cap.
+as if the meter already showed it: its current on each grid phase's reading
+(the house rule then applies as to any reading), its power (amps times the
+nominal voltage, like a charger's) against every power cap.
 """
 
 from __future__ import annotations
@@ -56,12 +57,26 @@ def power_cap_w(limits: NetworkLimits, measurement: GridMeasurement | None) -> f
     return min(present) if present else None
 
 
-def kept_free(limits: NetworkLimits, reserved: Reservation | None) -> tuple[list[float], float]:
-    """The reserved current per grid phase and its power (amps times the nominal voltage)."""
+def reserved_power_w(limits: NetworkLimits, reserved: Reservation | None) -> float:
+    """The reservation's power: amps on each phase times the nominal voltage."""
+    return 0.0 if reserved is None else sum(reserved.current_a) * limits.nominal_voltage_v
+
+
+def besides_chargers(
+    limits: NetworkLimits, measurement: GridMeasurement | None, chargers: Sequence[ChargerState], reserved: Reservation | None
+) -> tuple[float, float, float]:
+    """Per grid phase, the load the chargers share the limit with: house and reservation.
+
+    In fallback the house is unknown and only the reservation counts; otherwise
+    the reservation is put on the meter's reading and the house rule applied.
+    """
+    reserved_a = (0.0, 0.0, 0.0) if reserved is None else reserved.current_a
+    if is_fallback(limits, measurement):
+        return reserved_a
     if reserved is None:
-        return [0.0, 0.0, 0.0], 0.0
-    current_a = list(reserved.current_a)
-    return current_a, sum(current_a) * limits.nominal_voltage_v
+        return house_current_a(measurement, chargers)
+    with_reserved = tuple(g + r for g, r in zip(measurement.current_a, reserved_a))
+    return house_current_a(GridMeasurement(with_reserved, measurement.age_s), chargers)
 
 
 def violations(
@@ -87,22 +102,18 @@ def violations(
         if abs(value / step - round(value / step)) > 1e-6:
             found.append(f"{state.id}: {value} is not a multiple of the step {step}")
     load_a = loads(chargers, setpoints)
-    reserved_a, reserved_w = kept_free(limits, reserved)
-    fallback = is_fallback(limits, measurement)
-    if fallback:
-        if result.mode != "fallback":
-            found.append("mode must be fallback without a fresh grid reading")
-        house = (0.0, 0.0, 0.0)
-    else:
-        house = house_current_a(measurement, chargers)
+    reserved_w = reserved_power_w(limits, reserved)
+    if is_fallback(limits, measurement) and result.mode != "fallback":
+        found.append("mode must be fallback without a fresh grid reading")
+    besides = besides_chargers(limits, measurement, chargers, reserved)
     for p in range(3):
         limit = limits.max_current_per_phase_a[p]
-        if house[p] + reserved_a[p] > limit:
+        if besides[p] > limit:
             on_phase = [s.id for s in chargers if p in drawn_grid_phases(s) and setpoints[s.id] > 0]
             if on_phase:
-                found.append(f"L{p + 1}: house and reservation alone over the limit yet {on_phase} charge")
-        elif house[p] + reserved_a[p] + load_a[p] > limit + TOLERANCE_A:
-            found.append(f"L{p + 1}: {house[p]} + {reserved_a[p]} reserved + {load_a[p]} > {limit}")
+                found.append(f"L{p + 1}: house (and reservation) alone over the limit yet {on_phase} charge")
+        elif besides[p] + load_a[p] > limit + TOLERANCE_A:
+            found.append(f"L{p + 1}: {besides[p]} house (and reservation) + {load_a[p]} > {limit}")
     cap = power_cap_w(limits, measurement)
     power_w = sum(setpoints[s.id] * limits.nominal_voltage_v * len(drawn_grid_phases(s)) for s in chargers)
     if cap is not None and power_w > 0 and power_w + reserved_w > cap + TOLERANCE_A * limits.nominal_voltage_v:
@@ -131,11 +142,11 @@ def fits(
     trial = dict(setpoints)
     trial[charger_id] = new_a
     load_a = loads(chargers, trial)
-    reserved_a, reserved_w = kept_free(limits, reserved)
+    reserved_w = reserved_power_w(limits, reserved)
     margin = 1e-6
-    house = (0.0, 0.0, 0.0) if is_fallback(limits, measurement) else house_current_a(measurement, chargers)
+    besides = besides_chargers(limits, measurement, chargers, reserved)
     for p in range(3):
-        if house[p] + reserved_a[p] + load_a[p] > limits.max_current_per_phase_a[p] - margin:
+        if besides[p] + load_a[p] > limits.max_current_per_phase_a[p] - margin:
             if any(s.id == charger_id and p in drawn_grid_phases(s) for s in chargers):
                 return False
     cap = power_cap_w(limits, measurement)
