@@ -1,16 +1,18 @@
 """One cycle's limits as integer constraints over setpoint steps, and each charger's terms in them.
 
-Layout of the constraint list: the three grid phases (house load taken out,
-or nothing taken out in fallback), three per sub-circuit, six for the
-unbalance limit (one per ordered pair of phases: high minus low), and one
-power budget per cap in force last (``NetworkLimits.power_caps_in_force``),
-tightest first. A charger's terms say how much one step of its setpoint uses
+Layout of the constraint list: the three grid phases (house load and
+reserved current taken out; in fallback only the reserved current), three
+per sub-circuit, six for the unbalance limit (one per ordered pair of
+phases: high minus low), and one power budget per cap in force last
+(``NetworkLimits.power_caps_in_force``, reserved power taken out), tightest
+first. A charger's terms say how much one step of its setpoint uses
 of each: 1 per phase it loads, the number of phases for each power budget,
 and +1, -1 or 0 for an unbalance pair.
 
-Every power budget has the same terms, so only the tightest can bind; it
-comes first, so the code of the binding cap is the one a charger reports.
-Among caps of equal power the one listed first names the limit.
+Every power budget has the same terms, so only the tightest can bind; the
+caps are sorted by power, so it comes first and its code is the one a
+charger reports. Among caps of equal power the one listed first names the
+limit.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from itertools import permutations
-from operator import itemgetter
+from operator import attrgetter
 
 from . import reasons as why
 from .model import NetworkLimits
@@ -93,14 +95,16 @@ def build_constraints(limits: NetworkLimits, room_a: tuple[float, ...], fallback
             pairs.append((high, low, len(slack)))
             codes.append(why.UNBALANCE_LIMIT)
             slack.append(units_down(limits.max_unbalance_a, step))
-    budgets_w = [(max(0.0, cap.power_w - reserved_w), cap.reason) for cap in limits.power_caps_in_force(fallback=fallback)]
-    if len(budgets_w) > 1:
-        budgets_w.sort(key=itemgetter(0))  # stable: among equal caps the first listed stays first
+    caps = limits.power_caps_in_force(fallback=fallback)
+    if len(caps) > 1:
+        # Tightest first; sorting is stable, so among equal caps the first listed names the limit.
+        caps = tuple(sorted(caps, key=attrgetter("power_w")))
     power_rows: list[int] = []
-    for budget_w, code in budgets_w:
+    for cap in caps:
         power_rows.append(len(slack))
-        codes.append(code)
+        codes.append(cap.reason)
+        budget_w = cap.power_w - reserved_w
         # Power per step and phase is step x voltage, so the budget in
         # phase-steps is the cap over (voltage x step), rounded down.
-        slack.append(units_down(budget_w / limits.nominal_voltage_v, step))
+        slack.append(units_down(budget_w / limits.nominal_voltage_v, step) if budget_w > 0 else 0)
     return Constraints(codes, slack, circuit_base, pairs, power_rows)

@@ -91,11 +91,12 @@ def load_besides_chargers_a(grid_a: Phases3, chargers_a: Phases3, reserved_a: Ph
     below zero) applied as if the reserved load were already on the meter.
     Nothing reserved, it is the house load.
     """
-    load = []
-    for g, c, r in zip(grid_a, chargers_a, reserved_a, strict=True):
-        seen = g + r
-        load.append(max(seen - c, min(seen, 0.0)))
-    return (load[0], load[1], load[2])
+    seen = (grid_a[0] + reserved_a[0], grid_a[1] + reserved_a[1], grid_a[2] + reserved_a[2])
+    return (
+        max(seen[0] - chargers_a[0], min(seen[0], 0.0)),
+        max(seen[1] - chargers_a[1], min(seen[1], 0.0)),
+        max(seen[2] - chargers_a[2], min(seen[2], 0.0)),
+    )
 
 
 def house_current_a(grid: GridMeasurement, chargers: Sequence[ChargerState]) -> Phases3:
