@@ -40,7 +40,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INVALID_INPUT
     try:
         scenario = parse_scenario(data)
-        result = allocate(scenario.limits, scenario.grid, scenario.chargers, turn_order=scenario.turn_order)
+        result = allocate(
+            scenario.limits, scenario.grid, scenario.chargers, turn_order=scenario.turn_order, reserved=scenario.reserved
+        )
     except ScenarioError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_INVALID_INPUT

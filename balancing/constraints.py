@@ -1,11 +1,18 @@
 """One cycle's limits as integer constraints over setpoint steps, and each charger's terms in them.
 
-Layout of the constraint list: the three grid phases (house load taken out,
-or nothing taken out in fallback), three per sub-circuit, six for the
-unbalance limit (one per ordered pair of phases: high minus low), and the
-power budget last. A charger's terms say how much one step of its setpoint
-uses of each: 1 per phase it loads, the number of phases for power, and +1,
--1 or 0 for an unbalance pair.
+Layout of the constraint list: the three grid phases (house load and
+reserved current taken out; in fallback only the reserved current), three
+per sub-circuit, six for the unbalance limit (one per ordered pair of
+phases: high minus low), and one power budget per cap in force last
+(``NetworkLimits.power_caps_in_force``, reserved power taken out), tightest
+first. A charger's terms say how much one step of its setpoint uses
+of each: 1 per phase it loads, the number of phases for each power budget,
+and +1, -1 or 0 for an unbalance pair.
+
+Every power budget has the same terms, so only the tightest can bind; the
+caps are sorted by power, so it comes first and its code is the one a
+charger reports. Among caps of equal power the one listed first names the
+limit.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from itertools import permutations
+from operator import attrgetter
 
 from . import reasons as why
 from .model import NetworkLimits
@@ -42,7 +50,7 @@ class Constraints:
     slack: list[int]
     circuit_base: dict[str, int]
     pairs: list[tuple[int, int, int]]
-    power_index: int | None
+    power_rows: list[int]
     _terms: dict[tuple[tuple[int, ...], str | None], Terms] = field(default_factory=dict)
 
     def terms(self, grid_phases: tuple[int, ...], sub_circuit: str | None) -> Terms:
@@ -59,14 +67,19 @@ class Constraints:
             coefficient = (high in grid_phases) - (low in grid_phases)
             if coefficient:
                 terms.append((index, coefficient))
-        if self.power_index is not None:
-            terms.append((self.power_index, len(grid_phases)))
+        if self.power_rows:
+            drawn = len(grid_phases)
+            terms.extend([(row, drawn) for row in self.power_rows])
         self._terms[key] = terms
         return terms
 
 
-def build_constraints(limits: NetworkLimits, room_a: tuple[float, ...], fallback: bool) -> Constraints:
-    """The constraints for one cycle; ``room_a`` is each grid phase's limit minus house load."""
+def build_constraints(limits: NetworkLimits, room_a: tuple[float, ...], fallback: bool, reserved_w: float = 0.0) -> Constraints:
+    """The constraints for one cycle.
+
+    ``room_a`` is each grid phase's limit minus house load and reserved
+    current; ``reserved_w`` is the reserved power, taken off every power cap.
+    """
     step = limits.current_step_a
     codes = [why.limited_by_phase(p) for p in range(3)]
     slack = [units_down(room_a[p], step) for p in range(3)]
@@ -82,18 +95,16 @@ def build_constraints(limits: NetworkLimits, room_a: tuple[float, ...], fallback
             pairs.append((high, low, len(slack)))
             codes.append(why.UNBALANCE_LIMIT)
             slack.append(units_down(limits.max_unbalance_a, step))
-    power_cap_w = limits.max_power_w
-    power_code = why.NETWORK_POWER
-    if fallback:
-        fallback_w = limits.fallback_power_w or 0.0
-        if power_cap_w is None or fallback_w < power_cap_w:
-            power_cap_w = fallback_w
-            power_code = why.FALLBACK
-    power_index: int | None = None
-    if power_cap_w is not None:
-        power_index = len(slack)
-        codes.append(power_code)
+    caps = limits.power_caps_in_force(fallback=fallback)
+    if len(caps) > 1:
+        # Tightest first; sorting is stable, so among equal caps the first listed names the limit.
+        caps = tuple(sorted(caps, key=attrgetter("power_w")))
+    power_rows: list[int] = []
+    for cap in caps:
+        power_rows.append(len(slack))
+        codes.append(cap.reason)
+        budget_w = cap.power_w - reserved_w
         # Power per step and phase is step x voltage, so the budget in
         # phase-steps is the cap over (voltage x step), rounded down.
-        slack.append(units_down(power_cap_w / limits.nominal_voltage_v, step))
-    return Constraints(codes, slack, circuit_base, pairs, power_index)
+        slack.append(units_down(budget_w / limits.nominal_voltage_v, step) if budget_w > 0 else 0)
+    return Constraints(codes, slack, circuit_base, pairs, power_rows)

@@ -19,8 +19,8 @@ from . import reasons as why
 from .constraints import units_down, units_up
 from .engine import allocate, is_fallback
 from .errors import ScenarioError
-from .model import Allocation, ChargerState, GridMeasurement, NetworkLimits, check_chargers
-from .phases import DRAWING_THRESHOLD_A, drawn_grid_phases
+from .model import Allocation, ChargerState, GridMeasurement, NetworkLimits, Reservation, check_chargers
+from .phases import DRAWING_THRESHOLD_A, chargers_current_a, drawn_grid_phases, load_besides_chargers_a
 
 
 @dataclass(frozen=True)
@@ -79,9 +79,15 @@ class Controller:
         return tuple(self._queue)
 
     def step(
-        self, limits: NetworkLimits, grid: GridMeasurement | None, chargers: Sequence[ChargerState], now_s: float
+        self,
+        limits: NetworkLimits,
+        grid: GridMeasurement | None,
+        chargers: Sequence[ChargerState],
+        now_s: float,
+        *,
+        reserved: Reservation | None = None,
     ) -> Allocation:
-        """One regulation cycle at monotonic time ``now_s``."""
+        """One regulation cycle at monotonic time ``now_s``; ``reserved`` goes to ``allocate`` as it is."""
         if isinstance(now_s, bool) or not isinstance(now_s, (int, float)) or not math.isfinite(now_s):
             raise ScenarioError("now_s", f"must be a finite number, not {now_s!r}")
         if self._last_now_s is not None and now_s < self._last_now_s:
@@ -95,7 +101,7 @@ class Controller:
         effective = tuple(
             replace(c, setpoint_a=self._tracks[c.id].setpoint_a) if c.active and c.setpoint_a is None else c for c in chargers
         )
-        safe = self._allocate_with_turns(limits, grid, effective, now_s)
+        safe = self._allocate_with_turns(limits, grid, effective, now_s, reserved)
         self.last_safe = safe
 
         step_a = limits.current_step_a
@@ -113,9 +119,8 @@ class Controller:
             self._keep_balance(limits, effective, setpoints, reasons)
         for charger in effective:
             self._record(self._tracks[charger.id], setpoints[charger.id], safe.setpoints_a[charger.id], now_s)
-        return Allocation(
-            safe.mode, setpoints, reasons, self._headroom(limits, grid, safe, effective, setpoints), safe.house_current_a
-        )
+        headroom_a = self._headroom(limits, grid, safe, effective, setpoints, reserved)
+        return Allocation(safe.mode, setpoints, reasons, headroom_a, safe.house_current_a)
 
     def _remember(self, chargers: tuple[ChargerState, ...]) -> None:
         """Forget chargers that left, start tracking new ones, keep the queue to the active ones."""
@@ -132,10 +137,15 @@ class Controller:
         self._queue = queue
 
     def _allocate_with_turns(
-        self, limits: NetworkLimits, grid: GridMeasurement | None, chargers: tuple[ChargerState, ...], now_s: float
+        self,
+        limits: NetworkLimits,
+        grid: GridMeasurement | None,
+        chargers: tuple[ChargerState, ...],
+        now_s: float,
+        reserved: Reservation | None,
     ) -> Allocation:
         """Allocate in queue order; once a turn period of waiting has passed, rotate the queue."""
-        safe = allocate(limits, grid, chargers, turn_order=self._queue)
+        safe = allocate(limits, grid, chargers, turn_order=self._queue, reserved=reserved)
         waiting = [charger_id for charger_id, code in safe.reasons.items() if code == why.WAITING_TURN]
         if not waiting:
             self._contention_since_s = None
@@ -157,7 +167,7 @@ class Controller:
             return safe
         moving = set(movers)
         self._queue = [charger_id for charger_id in self._queue if charger_id not in moving] + movers
-        return allocate(limits, grid, chargers, turn_order=self._queue)
+        return allocate(limits, grid, chargers, turn_order=self._queue, reserved=reserved)
 
     def _shape(self, track: _Track, target_a: float, minimum_a: float, step_a: float, now_s: float) -> tuple[float, str | None]:
         """This charger's setpoint: the safe target, or less while paced or held paused."""
@@ -237,17 +247,24 @@ class Controller:
         safe: Allocation,
         chargers: tuple[ChargerState, ...],
         setpoints: dict[str, float],
+        reserved: Reservation | None,
     ):
-        """Headroom per grid phase after what the controller actually set (None in fallback)."""
+        """Headroom per grid phase after what the controller actually set and the reservation (None in fallback)."""
         if is_fallback(limits, grid) or safe.house_current_a is None:
             return None
         load_a = [0.0, 0.0, 0.0]
         for charger in chargers:
             for p in drawn_grid_phases(charger):
                 load_a[p] += setpoints[charger.id]
+        besides_a = safe.house_current_a
+        if reserved is not None:
+            # What the engine kept the chargers' room from, rounded as it rounds the house load.
+            assert grid is not None
+            exact_a = load_besides_chargers_a(grid.current_a, chargers_current_a(chargers), reserved.current_a)
+            besides_a = tuple(round(value, 6) for value in exact_a)
         return tuple(
-            round(limit - house - load, 6)
-            for limit, house, load in zip(limits.max_current_per_phase_a, safe.house_current_a, load_a, strict=True)
+            round(limit - besides - load, 6)
+            for limit, besides, load in zip(limits.max_current_per_phase_a, besides_a, load_a, strict=True)
         )
 
 

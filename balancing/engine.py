@@ -2,9 +2,11 @@
 
 Order of work, which is also the order of precedence:
 1. Fallback when the grid reading is missing or stale (house load unknown).
-2. Chargers on a grid phase where the house alone is over the limit: paused.
-3. Constraints in whole setpoint steps: each grid phase (house load taken
-   out), each sub-circuit phase, the unbalance limit, the power budget.
+2. Chargers on a grid phase where the house alone (with the reserved
+   current, ``phases.load_besides_chargers_a``) is over the limit: paused.
+3. Constraints in whole setpoint steps: each grid phase (house load and
+   reserved current taken out), each sub-circuit phase, the unbalance
+   limit, one power budget per cap in force (reserved power taken out).
 4. Priority classes, highest first. In a class, chargers get their minimum
    in turn order while it fits (the rest wait); then all rise together
    (equal amps) until their maximum or a binding constraint; the steps left
@@ -18,9 +20,20 @@ from collections.abc import Sequence
 
 from . import reasons as why
 from .constraints import build_constraints, units_down, units_up
+from .errors import ScenarioError
 from .filling import admit, first_blocking, top_up, water_fill
-from .model import MODE_FALLBACK, MODE_NORMAL, Allocation, ChargerState, GridMeasurement, NetworkLimits, check_chargers
-from .phases import drawn_grid_phases, house_current_a
+from .model import (
+    MODE_FALLBACK,
+    MODE_NORMAL,
+    Allocation,
+    ChargerState,
+    GridMeasurement,
+    NetworkLimits,
+    Phases3,
+    Reservation,
+    check_chargers,
+)
+from .phases import chargers_current_a, drawn_grid_phases, load_besides_chargers_a
 
 
 def is_fallback(limits: NetworkLimits, grid: GridMeasurement | None) -> bool:
@@ -32,17 +45,40 @@ def _amps(units: int, step: float) -> float:
     return round(units * step, 6)
 
 
+def _less(minuend: Phases3, subtrahend: Phases3) -> Phases3:
+    """Per grid phase, one triple less the other."""
+    return (minuend[0] - subtrahend[0], minuend[1] - subtrahend[1], minuend[2] - subtrahend[2])
+
+
+def _reserved(limits: NetworkLimits, reserved: Reservation | None) -> tuple[Phases3, float]:
+    """The reserved current per grid phase and its power (nothing reserved without a reservation)."""
+    if reserved is None:
+        return (0.0, 0.0, 0.0), 0.0
+    if not isinstance(reserved, Reservation):
+        raise ScenarioError("reserved", "must be a Reservation or None")
+    return reserved.current_a, reserved.power_w(limits.nominal_voltage_v)
+
+
 def allocate(
-    limits: NetworkLimits, grid: GridMeasurement | None, chargers: Sequence[ChargerState], *, turn_order: Sequence[str] = ()
+    limits: NetworkLimits,
+    grid: GridMeasurement | None,
+    chargers: Sequence[ChargerState],
+    *,
+    turn_order: Sequence[str] = (),
+    reserved: Reservation | None = None,
 ) -> Allocation:
     """Setpoints for every charger that keep the house connection within its limits.
 
     ``turn_order`` lists charger ids to serve first within their priority
     class, in that order (the Controller's queue); the others follow in input
-    order. Pure: same input, same output.
+    order. ``reserved`` is current kept free for load the engine cannot set
+    (chargers the gateway cannot reach): off every grid phase and, as power,
+    off every power cap, in normal and fallback mode. Pure: same input, same
+    output.
     """
     chargers = tuple(chargers)
     check_chargers(chargers, limits)
+    reserved_a, reserved_w = _reserved(limits, reserved)
     step = limits.current_step_a
     fallback = is_fallback(limits, grid)
     mode = MODE_FALLBACK if fallback else MODE_NORMAL
@@ -53,19 +89,26 @@ def allocate(
         reasons[charger.id] = why.INACTIVE
     active = [(index, charger) for index, charger in enumerate(chargers) if charger.active]
 
+    limit_a = limits.max_current_per_phase_a
     if fallback:
         house = None
-        room_a = limits.max_current_per_phase_a
-        if not limits.fallback_power_w:
+        # The per-phase limit then bounds the chargers' own current, reserved included.
+        room_a = _less(limit_a, reserved_a)
+        if (limits.fallback_power_w or 0.0) - reserved_w <= 0:
             for _, charger in active:
                 reasons[charger.id] = why.FALLBACK_ZERO
             return Allocation(mode, setpoints, reasons, None, None)
+        over_limit = (False, False, False)
     else:
         assert grid is not None
-        house = house_current_a(grid, chargers)
-        room_a = tuple(limit - load for limit, load in zip(limits.max_current_per_phase_a, house, strict=True))
+        own_a = chargers_current_a(chargers)
+        house = load_besides_chargers_a(grid.current_a, own_a)
+        besides_a = house if reserved is None else load_besides_chargers_a(grid.current_a, own_a, reserved_a)
+        room_a = _less(limit_a, besides_a)
+        # Grid phases where the house alone (with the reserved current) is over the limit.
+        over_limit = (room_a[0] < 0, room_a[1] < 0, room_a[2] < 0)
 
-    constraints = build_constraints(limits, room_a, fallback)
+    constraints = build_constraints(limits, room_a, fallback, reserved_w)
     codes, slack = constraints.codes, constraints.slack
 
     # Per charger: the grid phases it loads and its terms in the constraints.
@@ -79,11 +122,10 @@ def allocate(
     sort_keys: list[tuple[int, int, int]] = []
     for index, charger in active:
         phases = drawn_grid_phases(charger)
-        if house is not None:
-            over = [p for p in phases if house[p] > limits.max_current_per_phase_a[p]]
-            if over:
-                reasons[charger.id] = why.house_over_limit(over[0])
-                continue
+        over = [p for p in phases if over_limit[p]]
+        if over:
+            reasons[charger.id] = why.house_over_limit(over[0])
+            continue
         low, high = units_up(charger.min_current_a, step), units_down(charger.max_current_a, step)
         if high < low:
             # Rounding the minimum up would exceed the maximum: no safe setpoint exists.

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import DEFAULT_MIN_CURRENT_A, PHASE_ROTATIONS
+from . import reasons as why
 from .errors import ScenarioError
 
 DEFAULT_NOMINAL_VOLTAGE_V = 230.0
@@ -84,6 +85,36 @@ class SubCircuit:
 
 
 @dataclass(frozen=True)
+class PowerCap:
+    """One cap on the chargers' total power, from one source, with the reason code it gives when it binds.
+
+    Every cap is one more constraint row, so a new kind of limit (grid
+    operator dimming, an operator's limit, a schedule) is data, not a new
+    branch in the engine. ``source`` says who set it, for people and logs
+    (``"network"``, ``"fallback"``, ``"14a-control-box"``, ``"schedule:night"``);
+    ``reason`` is one of ``reasons.POWER_CAP_REASONS`` and is what a charger
+    held by this cap reports.
+    """
+
+    power_w: float
+    source: str
+    reason: str
+
+    def __post_init__(self) -> None:
+        _set(self, "power_w", _number("power_w", self.power_w, minimum=0))
+        if not isinstance(self.source, str) or not self.source:
+            raise ScenarioError("source", "must be a non-empty string")
+        if self.reason not in why.POWER_CAP_REASONS:
+            raise ScenarioError("reason", f"must be one of {', '.join(why.POWER_CAP_REASONS)}, not {self.reason!r}")
+
+
+NETWORK_CAP_SOURCE = "network"
+"""``PowerCap.source`` of the network's own ``max_power_w``."""
+FALLBACK_CAP_SOURCE = "fallback"
+"""``PowerCap.source`` of the fallback power, in force only while the grid reading is missing or stale."""
+
+
+@dataclass(frozen=True)
 class NetworkLimits:
     """The limits of one charging network behind one house connection.
 
@@ -95,6 +126,9 @@ class NetworkLimits:
     ``max_unbalance_a`` bounds the spread (largest minus smallest) of the
     chargers' combined current across the grid phases. ``current_step_a`` is
     the resolution of setpoints; every setpoint is a multiple of it.
+    ``power_caps`` are further caps on the chargers' total power (grid
+    operator, operator, schedule), in force in normal and fallback mode alike;
+    ``power_caps_in_force`` lists them together with the network's own.
     """
 
     max_current_per_phase_a: Phases3
@@ -105,6 +139,7 @@ class NetworkLimits:
     sub_circuits: tuple[SubCircuit, ...] = ()
     current_step_a: float = DEFAULT_CURRENT_STEP_A
     max_measurement_age_s: float = DEFAULT_MAX_MEASUREMENT_AGE_S
+    power_caps: tuple[PowerCap, ...] = ()
 
     def __post_init__(self) -> None:
         _set(
@@ -129,6 +164,57 @@ class NetworkLimits:
                 raise ScenarioError(f"sub_circuits[{index}].id", f"duplicate id {circuit.id!r}")
             seen.add(circuit.id)
         _set(self, "sub_circuits", circuits)
+        if not isinstance(self.power_caps, (list, tuple)):
+            raise ScenarioError("power_caps", "must be a list")
+        caps = tuple(self.power_caps)
+        for index, cap in enumerate(caps):
+            if not isinstance(cap, PowerCap):
+                raise ScenarioError(f"power_caps[{index}]", "must be a PowerCap")
+        _set(self, "power_caps", caps)
+        # Built once per limits object, not per cycle: a Controller or a
+        # capacity plan asks for them every cycle with the same limits.
+        _set(self, "_caps_in_force", (self._collect_caps(fallback=False), self._collect_caps(fallback=True)))
+
+    def power_caps_in_force(self, *, fallback: bool) -> tuple[PowerCap, ...]:
+        """Every cap on the chargers' total power this cycle.
+
+        The network's own ``max_power_w`` (reason ``network_power``) first, then
+        ``power_caps`` in their order, and in fallback the fallback power
+        (reason ``fallback``; None counts as 0) last. Where two caps are equal,
+        the one listed first names the limit.
+        """
+        return self._caps_in_force[1 if fallback else 0]  # type: ignore[attr-defined]
+
+    def _collect_caps(self, *, fallback: bool) -> tuple[PowerCap, ...]:
+        caps = list(self.power_caps)
+        if self.max_power_w is not None:
+            caps.insert(0, PowerCap(self.max_power_w, NETWORK_CAP_SOURCE, why.NETWORK_POWER))
+        if fallback:
+            caps.append(PowerCap(self.fallback_power_w or 0.0, FALLBACK_CAP_SOURCE, why.FALLBACK))
+        return tuple(caps)
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """Current kept free on each grid phase for load the engine cannot set, such as a charger the gateway cannot reach.
+
+    ``current_a`` is per grid phase L1..L3, in amperes. The engine keeps it
+    free on each grid phase in normal mode (as if the meter already showed
+    it, see ``phases.load_besides_chargers_a``) and in fallback mode (against
+    the limit on the chargers' own current), and takes its power (the sum of
+    the three times the nominal voltage, as it counts chargers) off every
+    power cap. It is an input of its own rather than smaller limits and a
+    larger grid reading, so the house load and the limits stay what they are.
+    """
+
+    current_a: Phases3 = (0.0, 0.0, 0.0)
+
+    def __post_init__(self) -> None:
+        _set(self, "current_a", _three("current_a", self.current_a, minimum=0))
+
+    def power_w(self, nominal_voltage_v: float) -> float:
+        """The reserved power, counted like a charger's: amperes per phase times the nominal voltage."""
+        return (self.current_a[0] + self.current_a[1] + self.current_a[2]) * nominal_voltage_v
 
 
 @dataclass(frozen=True)
@@ -199,8 +285,9 @@ class Allocation:
 
     ``setpoints_a`` and ``reasons`` have one entry per charger (0 means paused).
     ``headroom_a`` is, per grid phase, the limit minus house load minus the
-    allocated charger current (None in fallback, when the house load is
-    unknown); ``house_current_a`` is the house load the engine assumed.
+    reserved current minus the allocated charger current (None in fallback,
+    when the house load is unknown); ``house_current_a`` is the house load the
+    engine assumed (the reservation not included).
     """
 
     mode: str

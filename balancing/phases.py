@@ -71,6 +71,34 @@ def own_current_a(charger: ChargerState) -> Phases3:
     return (own[0], own[1], own[2])
 
 
+def chargers_current_a(chargers: Sequence[ChargerState]) -> Phases3:
+    """The chargers' own current per grid phase, summed (``own_current_a`` of each)."""
+    chargers_a = [0.0, 0.0, 0.0]
+    for charger in chargers:
+        l1, l2, l3 = own_current_a(charger)
+        chargers_a[0] += l1
+        chargers_a[1] += l2
+        chargers_a[2] += l3
+    return (chargers_a[0], chargers_a[1], chargers_a[2])
+
+
+def load_besides_chargers_a(grid_a: Phases3, chargers_a: Phases3, reserved_a: Phases3 = (0.0, 0.0, 0.0)) -> Phases3:
+    """What the chargers being set share each grid phase with: the house load plus the reserved current.
+
+    Grid current plus reserved current minus the chargers' own current, never
+    below ``min(grid + reserved, 0)``: the house rule (export the grid meter
+    sees gives headroom, the chargers' readings alone never push the house
+    below zero) applied as if the reserved load were already on the meter.
+    Nothing reserved, it is the house load.
+    """
+    seen = (grid_a[0] + reserved_a[0], grid_a[1] + reserved_a[1], grid_a[2] + reserved_a[2])
+    return (
+        max(seen[0] - chargers_a[0], min(seen[0], 0.0)),
+        max(seen[1] - chargers_a[1], min(seen[1], 0.0)),
+        max(seen[2] - chargers_a[2], min(seen[2], 0.0)),
+    )
+
+
 def house_current_a(grid: GridMeasurement, chargers: Sequence[ChargerState]) -> Phases3:
     """House load per grid phase: grid current minus the chargers' own current (``own_current_a``).
 
@@ -78,11 +106,4 @@ def house_current_a(grid: GridMeasurement, chargers: Sequence[ChargerState]) -> 
     gives headroom, but the chargers' readings alone never push the house
     below zero (if they claim more than the grid shows, trust the grid).
     """
-    chargers_a = [0.0, 0.0, 0.0]
-    for charger in chargers:
-        l1, l2, l3 = own_current_a(charger)
-        chargers_a[0] += l1
-        chargers_a[1] += l2
-        chargers_a[2] += l3
-    house = [max(g - c, min(g, 0.0)) for g, c in zip(grid.current_a, chargers_a, strict=True)]
-    return (house[0], house[1], house[2])
+    return load_besides_chargers_a(grid.current_a, chargers_current_a(chargers))

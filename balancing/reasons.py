@@ -20,6 +20,11 @@ WAITING_TURN = "waiting_turn"
 PACED_INCREASE = "paced_increase"
 RESUME_PENDING = "resume_pending"
 NO_VALID_SETPOINT = "no_valid_setpoint"
+# External caps on the chargers' total power (``model.PowerCap``), one code per
+# kind of source, so that a dimmed site says who dimmed it.
+GRID_OPERATOR_CAP = "grid_operator_cap"
+OPERATOR_CAP = "operator_cap"
+SCHEDULE_CAP = "schedule_cap"
 # Set by the gateway, not by the engine, but listed here so that every code
 # has one home and one text.
 CHARGER_UNREACHABLE = "charger_unreachable"
@@ -40,6 +45,9 @@ _TEXTS: dict[str, str] = {
     PRIORITY: "Paused: chargers with a higher priority use the available capacity.",
     WAITING_TURN: "Paused: waiting its turn, chargers of the same priority take turns.",
     PACED_INCREASE: "Increasing step by step so that a short dip in house load causes no overshoot.",
+    GRID_OPERATOR_CAP: "Limited by the grid operator's power limit (for instance dimming under EnWG section 14a).",
+    OPERATOR_CAP: "Limited by a power limit the operator of the site has set.",
+    SCHEDULE_CAP: "Limited by a scheduled power limit in force at this time.",
     NO_VALID_SETPOINT: "Paused: no multiple of the setpoint step lies between the charger's minimum and maximum current.",
     CHARGER_UNREACHABLE: "Paused: the gateway cannot reach the charger; its possible draw is kept free.",
     CHARGER_NOT_READ_YET: "Paused: the charger has not been read yet since the gateway started.",
@@ -62,6 +70,9 @@ def sub_circuit(circuit_id: str) -> str:
     """Code for a setpoint capped by the per-phase limit of a sub-circuit."""
     return _SUB_CIRCUIT_PREFIX + circuit_id
 
+
+POWER_CAP_REASONS: tuple[str, ...] = (NETWORK_POWER, FALLBACK, GRID_OPERATOR_CAP, OPERATOR_CAP, SCHEDULE_CAP)
+"""The codes a cap on the chargers' total power may carry (``PowerCap.reason``)."""
 
 REASON_CODES: tuple[str, ...] = (
     *_TEXTS,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from .errors import ScenarioError
-from .model import ChargerState, GridMeasurement, NetworkLimits, SubCircuit
+from .model import ChargerState, GridMeasurement, NetworkLimits, PowerCap, Reservation, SubCircuit
 
 T = TypeVar("T")
 
@@ -24,8 +24,11 @@ _LIMIT_KEYS = {
     "sub_circuits",
     "current_step_a",
     "max_measurement_age_s",
+    "power_caps",
 }
 _CIRCUIT_KEYS = {"id", "max_current_per_phase_a"}
+_CAP_KEYS = {"power_w", "source", "reason"}
+_RESERVED_KEYS = {"current_a"}
 _GRID_KEYS = {"current_a", "age_s"}
 _CHARGER_KEYS = {
     "id",
@@ -39,7 +42,7 @@ _CHARGER_KEYS = {
     "sub_circuit",
     "setpoint_a",
 }
-_TOP_KEYS = {"limits", "grid", "chargers", "turn_order"}
+_TOP_KEYS = {"limits", "grid", "chargers", "turn_order", "reserved"}
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,7 @@ class Scenario:
     grid: GridMeasurement | None
     chargers: tuple[ChargerState, ...]
     turn_order: tuple[str, ...] = ()
+    reserved: Reservation | None = None
 
 
 def _object(path: str, value: object, allowed: set[str], required: set[str]) -> Mapping[str, Any]:
@@ -85,12 +89,19 @@ def parse_scenario(data: object) -> Scenario:
         _build(f"limits.sub_circuits[{i}]", SubCircuit, _object(f"limits.sub_circuits[{i}]", item, _CIRCUIT_KEYS, _CIRCUIT_KEYS))
         for i, item in enumerate(circuits_data)
     )
+    caps_data = limits_data.pop("power_caps", [])
+    if not isinstance(caps_data, list):
+        raise ScenarioError("limits.power_caps", "must be a list")
+    caps = tuple(
+        _build(f"limits.power_caps[{i}]", PowerCap, _object(f"limits.power_caps[{i}]", item, _CAP_KEYS, _CAP_KEYS))
+        for i, item in enumerate(caps_data)
+    )
     limits_data = {
         key: value
         for key, value in limits_data.items()
         if value is not None or key in ("max_power_w", "fallback_power_w", "max_unbalance_a")
     }
-    limits = _build("limits", NetworkLimits, {**limits_data, "sub_circuits": circuits})
+    limits = _build("limits", NetworkLimits, {**limits_data, "sub_circuits": circuits, "power_caps": caps})
 
     grid_data = top.get("grid")
     grid = None if grid_data is None else _build("grid", GridMeasurement, _object("grid", grid_data, _GRID_KEYS, {"current_a"}))
@@ -105,4 +116,10 @@ def parse_scenario(data: object) -> Scenario:
     turn_order = top.get("turn_order") or []
     if not isinstance(turn_order, list) or not all(isinstance(item, str) for item in turn_order):
         raise ScenarioError("turn_order", "must be a list of charger ids")
-    return Scenario(limits, grid, chargers, tuple(turn_order))
+    reserved_data = top.get("reserved")
+    reserved = (
+        None
+        if reserved_data is None
+        else _build("reserved", Reservation, _object("reserved", reserved_data, _RESERVED_KEYS, _RESERVED_KEYS))
+    )
+    return Scenario(limits, grid, chargers, tuple(turn_order), reserved)

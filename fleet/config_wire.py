@@ -31,6 +31,7 @@ def gateway_wire(gateway) -> dict[str, Any]:
         "poll_interval_s": gateway.poll_interval_s,
         "failsafe_timeout_s": gateway.failsafe_timeout_s,
         "frozen_after_s": gateway.frozen_after_s,
+        "time_zone": gateway.site.time_zone if gateway.site_id else "UTC",
     }
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from balancing import ChargerState, NetworkLimits
+from collections.abc import Iterable
+
+from balancing import ChargerState, NetworkLimits, Reservation
+from balancing.phases import grid_phase
 from gateways.protocol import ChargerConfig, NetworkConfig
 
 
@@ -38,3 +41,17 @@ def charger_state(
         current_a=current_a,
         setpoint_a=setpoint_a,
     )
+
+
+def reservation(possible_draws: Iterable[tuple[ChargerConfig, float]]) -> Reservation:
+    """Current to keep free per grid phase for chargers the loop cannot set: each may draw ``draw_a`` on every wired phase.
+
+    The grid meter already sees such a charger's present draw, so keeping its
+    whole allowance free on top counts that part twice; that errs on the side
+    of the fuse, and the charger's present draw is unknown anyway.
+    """
+    reserved_a = [0.0, 0.0, 0.0]
+    for config, draw_a in possible_draws:
+        for charger_phase in range(config.phases):
+            reserved_a[grid_phase(config.phase_rotation, charger_phase)] += draw_a
+    return Reservation((reserved_a[0], reserved_a[1], reserved_a[2]))

@@ -39,11 +39,11 @@ from balancing import (
     ControllerSettings,
     GridMeasurement,
     NetworkLimits,
+    Reservation,
 )
 from balancing import reasons
-from balancing.phases import grid_phase
 from gateways.chargers.base import ChargerDriver, ChargerError, ChargerReading, ChargingState, FailsafeSettings, PlugState
-from gateways.engine_inputs import charger_state, network_limits
+from gateways.engine_inputs import charger_state, network_limits, reservation
 from gateways.failsafe import failsafe_plan
 from gateways.meter_watch import GridReading, MeterWatch
 from gateways.protocol import ChargerConfig, GatewayConfig, NetworkConfig
@@ -187,9 +187,9 @@ class NetworkRegulator:
     def _allocate(self, grid: GridReading | None, now_s: float) -> Allocation:
         """The controller's allocation; if anything in it fails, everything paused (never a crash, never more current)."""
         try:
-            limits, grid_measurement = self._limits_and_grid(grid, now_s)
+            limits, grid_measurement, reserved = self._engine_inputs(grid, now_s)
             states = [self._state(slot) for slot in self.slots.values() if slot.controllable]
-            allocation = self.controller.step(limits, grid_measurement, states, now_s)
+            allocation = self.controller.step(limits, grid_measurement, states, now_s, reserved=reserved)
         except Exception:  # noqa: BLE001 - a bad value or a bug must not stop regulation: draw less
             if not self.allocation_failing:
                 log.exception("network %s: allocation failed; pausing every charger until it succeeds", self.network.id)
@@ -250,30 +250,17 @@ class NetworkRegulator:
             log.warning("charger %s unreachable: %s", slot.config.id, problem)
             self.recorder.event("charger_lost", self.network.id, problem, subject=slot.config.id)
 
-    def _limits_and_grid(self, grid: GridReading | None, now_s: float) -> tuple[NetworkLimits, GridMeasurement | None]:
-        """The engine's limits and measurement, with room kept free for chargers we cannot reach."""
+    def _engine_inputs(
+        self, grid: GridReading | None, now_s: float
+    ) -> tuple[NetworkLimits, GridMeasurement | None, Reservation]:
+        """The engine's limits and measurement, and the room kept free for chargers we cannot reach."""
         limits = network_limits(self.network, max_measurement_age_s=GRID_READING_MAX_AGE_POLLS * self.gateway.poll_interval_s)
-        reserved_a = [0.0, 0.0, 0.0]
-        reserved_w = 0.0
-        for slot in self.slots.values():
-            if slot.controllable:
-                continue
-            draw_a = slot.possible_draw_a()
-            for charger_phase in range(slot.config.phases):
-                reserved_a[grid_phase(slot.config.phase_rotation, charger_phase)] += draw_a
-            reserved_w += draw_a * slot.config.phases * self.network.nominal_voltage_v
-        if reserved_w:
-            limits = replace(
-                limits,
-                max_power_w=None if limits.max_power_w is None else max(0.0, limits.max_power_w - reserved_w),
-                fallback_power_w=None if limits.fallback_power_w is None else max(0.0, limits.fallback_power_w - reserved_w),
-            )
+        reserved = reservation(
+            (slot.config, slot.possible_draw_a()) for slot in self.slots.values() if not slot.controllable
+        )
         if grid is None:
-            return limits, None
-        # The grid meter already sees an unreachable charger's present draw; adding its whole allowance
-        # on top counts it twice, which errs on the side of the fuse.
-        current_a = tuple(measured + extra for measured, extra in zip(grid.current_a, reserved_a))
-        return limits, GridMeasurement(current_a=current_a, age_s=max(0.0, now_s - grid.monotonic_s))
+            return limits, None, reserved
+        return limits, GridMeasurement(current_a=grid.current_a, age_s=max(0.0, now_s - grid.monotonic_s)), reserved
 
     def _state(self, slot: ChargerSlot) -> ChargerState:
         reading = slot.reading

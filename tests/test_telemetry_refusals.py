@@ -110,7 +110,8 @@ CASES = {
     "network of another site": (lambda s: [s.sample(network=str(s.other_network))], "items[0].network"),
     "unknown network in an event": (lambda s: [s.event(network="999999")], "items[0].network"),
     # numbers outside physics
-    "grid current NaN": (lambda s: [s.sample(grid_current_a=[1.0, math.nan, 2.0])], "items[0].grid_current_a[1]"),
+    # NaN is not JSON: the body parser refuses it before any item is looked at.
+    "grid current NaN": (lambda s: [s.sample(grid_current_a=[1.0, math.nan, 2.0])], "(body)"),
     "grid current 1e300": (lambda s: [s.sample(grid_current_a=[1.0, 1e300, 2.0])], "items[0].grid_current_a[1]"),
 }
 

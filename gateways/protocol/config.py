@@ -7,6 +7,7 @@ into plain data (`SiteConfig.to_dict`).
 
 from __future__ import annotations
 
+import zoneinfo
 from dataclasses import asdict, dataclass, field
 
 from balancing import DEFAULT_MIN_CURRENT_A, PHASE_ROTATIONS
@@ -96,6 +97,8 @@ class GatewayConfig:
     """A meter whose every value stays exactly the same this long counts as frozen, hence lost."""
     name: str | None = None
     """The gateway's name, for people; it may change while `id` stays."""
+    time_zone: str = "UTC"
+    """IANA name of the site's time zone (``Europe/Berlin``): the clock scheduled caps are read by."""
 
 
 @dataclass(frozen=True)
@@ -194,9 +197,20 @@ def _parse_gateway(f: Fields) -> GatewayConfig:
                                      maximum=FAILSAFE_TIMEOUT_RANGE_S[1]),
         frozen_after_s=f.number("frozen_after_s", DEFAULT_FROZEN_AFTER_S, minimum=FROZEN_AFTER_RANGE_S[0],
                                 maximum=FROZEN_AFTER_RANGE_S[1]),
+        time_zone=_parse_time_zone(f),
     )
     f.reject_unknown()
     return config
+
+
+def _parse_time_zone(f: Fields) -> str:
+    """An IANA time zone name this machine's zone database knows (a standalone file may leave it out: UTC)."""
+    name = f.string("time_zone", "UTC")
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f.at("time_zone"), f"{name!r} is not an IANA time zone name such as Europe/Berlin") from None
+    return name
 
 
 def _parse_per_phase_limit(f: Fields) -> tuple[float, float, float]:

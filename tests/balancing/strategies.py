@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from balancing import PHASE_ROTATIONS, ChargerState, GridMeasurement, NetworkLimits, SubCircuit
+from dataclasses import replace
+
+from balancing import PHASE_ROTATIONS, ChargerState, GridMeasurement, NetworkLimits, PowerCap, Reservation, SubCircuit
+from balancing import reasons as why
 
 MAX_CHARGERS = 50
 CIRCUIT_IDS = ("deck", "garage")
@@ -12,15 +15,46 @@ CIRCUIT_IDS = ("deck", "garage")
 amps = st.floats(min_value=0, max_value=80, allow_nan=False).map(lambda x: round(x, 2))
 
 
+EXTERNAL_CAP_REASONS = (why.GRID_OPERATOR_CAP, why.OPERATOR_CAP, why.SCHEDULE_CAP)
+
+
 @st.composite
-def network_limits(draw, *, unbalance: bool = True) -> NetworkLimits:
-    """Limits with one or three per-phase ratings, an optional power cap, fallback, unbalance and sub-circuits."""
+def power_caps(draw) -> tuple[PowerCap, ...]:
+    """Up to three external caps (grid operator, operator, schedule), from none at all to tighter than the network's."""
+    count = draw(st.integers(0, 3))
+    return tuple(
+        PowerCap(
+            draw(st.one_of(st.just(0), st.floats(0, 60000).map(round))),
+            f"source-{index}",
+            draw(st.sampled_from(EXTERNAL_CAP_REASONS)),
+        )
+        for index in range(count)
+    )
+
+
+reservations = st.one_of(
+    st.none(),
+    st.builds(
+        Reservation,
+        st.tuples(*[st.one_of(st.just(0.0), st.floats(0, 40).map(lambda x: round(x, 1)))] * 3),
+    ),
+)
+"""Nothing reserved, or up to 40 A kept free on each grid phase."""
+
+
+@st.composite
+def network_limits(draw, *, unbalance: bool = True, caps: bool = False) -> NetworkLimits:
+    """Limits with one or three per-phase ratings, an optional power cap, fallback, unbalance and sub-circuits.
+
+    With ``caps``, external power caps too (drawn after everything else, so the
+    networks drawn without them stay what they were).
+    """
     per_phase = draw(st.one_of(amps, st.tuples(amps, amps, amps)))
     circuits = tuple(
         SubCircuit(circuit_id, draw(st.one_of(amps, st.tuples(amps, amps, amps))))
         for circuit_id in CIRCUIT_IDS[: draw(st.integers(0, len(CIRCUIT_IDS)))]
     )
-    return NetworkLimits(
+    limits = NetworkLimits(
         max_current_per_phase_a=per_phase,
         max_power_w=draw(st.one_of(st.none(), st.floats(0, 60000).map(round))),
         fallback_power_w=draw(st.one_of(st.none(), st.just(0), st.floats(0, 30000).map(round))),
@@ -29,6 +63,7 @@ def network_limits(draw, *, unbalance: bool = True) -> NetworkLimits:
         sub_circuits=circuits,
         current_step_a=draw(st.sampled_from([0.1, 0.1, 0.5, 1.0])),
     )
+    return replace(limits, power_caps=draw(power_caps())) if caps else limits
 
 
 @st.composite
@@ -52,9 +87,9 @@ def charger_states(draw, charger_id: str, circuits: tuple[str, ...]) -> ChargerS
 
 
 @st.composite
-def networks(draw, *, max_chargers: int = MAX_CHARGERS, unbalance: bool = True):
+def networks(draw, *, max_chargers: int = MAX_CHARGERS, unbalance: bool = True, caps: bool = False):
     """(limits, grid or None, chargers) for one random cycle."""
-    limits = draw(network_limits(unbalance=unbalance))
+    limits = draw(network_limits(unbalance=unbalance, caps=caps))
     circuits = tuple(circuit.id for circuit in limits.sub_circuits)
     # Hypothesis favours small lists; ask for crowded networks explicitly too.
     count = draw(st.one_of(st.integers(0, min(8, max_chargers)), st.integers(max_chargers * 4 // 5, max_chargers)))

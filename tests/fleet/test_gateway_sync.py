@@ -192,6 +192,16 @@ def test_the_gateways_own_settings_travel_with_its_config(client, gateway_a):
     assert config.gateway.id == str(gateway.pk)  # a stable key: renaming the gateway changes nothing for the agent
 
 
+def test_the_sites_time_zone_travels_with_its_config(client, gateway_a):
+    first = client.get(CONFIG_URL)
+    assert parse_site_config(first.json()).gateway.time_zone == "Europe/Berlin"
+    gateway_a.site.time_zone = "America/New_York"
+    gateway_a.site.save()
+    second = client.get(CONFIG_URL, HTTP_IF_NONE_MATCH=first.headers["ETag"])
+    assert second.status_code == 200
+    assert parse_site_config(second.json()).gateway.time_zone == "America/New_York"
+
+
 # --- one source for the codes ------------------------------------------------------
 
 

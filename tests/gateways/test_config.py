@@ -67,6 +67,13 @@ def test_a_meter_counts_as_frozen_after_ten_unchanged_seconds_unless_configured(
     data = example()
     data["gateway"]["frozen_after_s"] = 30
     assert parse_site_config(data).gateway.frozen_after_s == 30
+def test_the_time_zone_is_utc_unless_the_file_names_one():
+    assert parse_site_config(example()).gateway.time_zone == "UTC"
+    data = example()
+    data["gateway"]["time_zone"] = "Europe/Berlin"
+    config = parse_site_config(data)
+    assert config.gateway.time_zone == "Europe/Berlin"
+    assert config.to_dict()["gateway"]["time_zone"] == "Europe/Berlin"
 
 
 def test_per_phase_breaker_ratings_may_differ():
@@ -99,6 +106,9 @@ def broken(path: list, value) -> dict:
         (["gateway", "frozen_after_s"], 1, "gateway.frozen_after_s: must be at least 2"),
         (["gateway", "frozen_after_s"], 601, "gateway.frozen_after_s: must be at most 600"),
         (["gateway", "stale_after_polls"], 3, "gateway.stale_after_polls: was replaced by frozen_after_s"),
+        (["gateway", "time_zone"], "Mars/Olympus", "gateway.time_zone: 'Mars/Olympus' is not an IANA time zone name"),
+        (["gateway", "time_zone"], "../../etc/passwd", "gateway.time_zone: '../../etc/passwd' is not an IANA time zone name"),
+        (["gateway", "time_zone"], 1, "gateway.time_zone: must be a non-empty string"),
         # limits
         (["networks", 0, "max_current_per_phase_a"], [32, 25], "networks[0].max_current_per_phase_a: must be one number or a list of three"),
         (["networks", 0, "max_current_per_phase_a"], float("nan"), "networks[0].max_current_per_phase_a: must be a finite number"),

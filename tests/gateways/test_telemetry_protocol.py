@@ -56,7 +56,8 @@ def test_the_recorders_items_travel_through_the_buffer_and_parse_back_unchanged(
     buffer = TelemetryBuffer(tmp_path / "buffer.sqlite3")
     recorder = Recorder(buffer)
     armed = ChargerSlot(ChargerConfig(id="12", driver="simulated"), driver=None,
-                        reading=ChargerReading(PlugState.PLUGGED, ChargingState.CHARGING, True, (6.01, 5.99, 6.0), 6.0),
+                        reading=ChargerReading(PlugState.PLUGGED, ChargingState.CHARGING, True, (6.01, 5.99, 6.0), 6.0,
+                                               monotonic_s=100.0),
                         failsafe_confirmed=FailsafeSettings(timeout_s=60, current_a=6.0))
     unarmed = ChargerSlot(ChargerConfig(id="13", driver="simulated"), driver=None, available=False)
     allocation = Allocation(mode="normal", setpoints_a={"12": 6.0, "13": 0.0},
