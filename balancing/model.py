@@ -9,13 +9,13 @@ know the object's place (``chargers[2]``) prefix it with ``ScenarioError.within`
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from . import DEFAULT_MIN_CURRENT_A, PHASE_ROTATIONS
 from . import reasons as why
+from .checks import number, optional_number
 from .errors import ScenarioError
 
 DEFAULT_NOMINAL_VOLTAGE_V = 230.0
@@ -33,33 +33,15 @@ def _set(obj: object, name: str, value: Any) -> None:
     object.__setattr__(obj, name, value)
 
 
-def _number(name: str, value: object, *, minimum: float | None = None, positive: bool = False) -> float:
-    """A finite real number (bools refused), optionally bounded below."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ScenarioError(name, f"must be a number, not {type(value).__name__}")
-    number = float(value)
-    if not math.isfinite(number):
-        raise ScenarioError(name, f"must be a finite number, not {value!r}")
-    if positive and number <= 0:
-        raise ScenarioError(name, f"must be greater than 0, not {value!r}")
-    if minimum is not None and number < minimum:
-        raise ScenarioError(name, f"must be at least {minimum:g}, not {value!r}")
-    return number
-
-
-def _optional_number(name: str, value: object, *, minimum: float | None = None) -> float | None:
-    return None if value is None else _number(name, value, minimum=minimum)
-
-
 def _three(name: str, value: object, *, minimum: float | None = None, allow_scalar: bool = False) -> Phases3:
     """Three finite numbers, one per phase; with ``allow_scalar`` one number stands for all three."""
     if allow_scalar and not isinstance(value, (list, tuple)):
-        number = _number(name, value, minimum=minimum)
-        return (number, number, number)
+        single = number(name, value, minimum=minimum)
+        return (single, single, single)
     if not isinstance(value, (list, tuple)) or len(value) != 3:
         expected = "a number or a list of three numbers" if allow_scalar else "a list of three numbers"
         raise ScenarioError(name, f"must be {expected}")
-    first, second, third = (_number(f"{name}[{i}]", v, minimum=minimum) for i, v in enumerate(value))
+    first, second, third = (number(f"{name}[{i}]", v, minimum=minimum) for i, v in enumerate(value))
     return (first, second, third)
 
 
@@ -101,7 +83,7 @@ class PowerCap:
     reason: str
 
     def __post_init__(self) -> None:
-        _set(self, "power_w", _number("power_w", self.power_w, minimum=0))
+        _set(self, "power_w", number("power_w", self.power_w, minimum=0))
         if not isinstance(self.source, str) or not self.source:
             raise ScenarioError("source", "must be a non-empty string")
         if self.reason not in why.POWER_CAP_REASONS:
@@ -147,12 +129,12 @@ class NetworkLimits:
             "max_current_per_phase_a",
             _three("max_current_per_phase_a", self.max_current_per_phase_a, minimum=0, allow_scalar=True),
         )
-        _set(self, "max_power_w", _optional_number("max_power_w", self.max_power_w, minimum=0))
-        _set(self, "fallback_power_w", _optional_number("fallback_power_w", self.fallback_power_w, minimum=0))
-        _set(self, "nominal_voltage_v", _number("nominal_voltage_v", self.nominal_voltage_v, positive=True))
-        _set(self, "max_unbalance_a", _optional_number("max_unbalance_a", self.max_unbalance_a, minimum=0))
-        _set(self, "current_step_a", _number("current_step_a", self.current_step_a, positive=True))
-        _set(self, "max_measurement_age_s", _number("max_measurement_age_s", self.max_measurement_age_s, minimum=0))
+        _set(self, "max_power_w", optional_number("max_power_w", self.max_power_w, minimum=0))
+        _set(self, "fallback_power_w", optional_number("fallback_power_w", self.fallback_power_w, minimum=0))
+        _set(self, "nominal_voltage_v", number("nominal_voltage_v", self.nominal_voltage_v, positive=True))
+        _set(self, "max_unbalance_a", optional_number("max_unbalance_a", self.max_unbalance_a, minimum=0))
+        _set(self, "current_step_a", number("current_step_a", self.current_step_a, positive=True))
+        _set(self, "max_measurement_age_s", number("max_measurement_age_s", self.max_measurement_age_s, minimum=0))
         if not isinstance(self.sub_circuits, (list, tuple)):
             raise ScenarioError("sub_circuits", "must be a list")
         circuits = tuple(self.sub_circuits)
@@ -230,7 +212,7 @@ class GridMeasurement:
 
     def __post_init__(self) -> None:
         _set(self, "current_a", _three("current_a", self.current_a))
-        _set(self, "age_s", _number("age_s", self.age_s, minimum=0))
+        _set(self, "age_s", number("age_s", self.age_s, minimum=0))
 
 
 @dataclass(frozen=True)
@@ -263,8 +245,8 @@ class ChargerState:
             raise ScenarioError("phase_rotation", f"must be one of {', '.join(PHASE_ROTATIONS)}")
         if isinstance(self.phases, bool) or self.phases not in (1, 2, 3):
             raise ScenarioError("phases", f"must be 1, 2 or 3, not {self.phases!r}")
-        _set(self, "min_current_a", _number("min_current_a", self.min_current_a, positive=True))
-        _set(self, "max_current_a", _number("max_current_a", self.max_current_a, positive=True))
+        _set(self, "min_current_a", number("min_current_a", self.min_current_a, positive=True))
+        _set(self, "max_current_a", number("max_current_a", self.max_current_a, positive=True))
         if self.max_current_a < self.min_current_a:
             raise ScenarioError(
                 "max_current_a", f"must be at least min_current_a ({self.min_current_a:g}), not {self.max_current_a:g}"
@@ -276,7 +258,7 @@ class ChargerState:
         _set(self, "current_a", _three("current_a", self.current_a))
         if self.sub_circuit is not None and (not isinstance(self.sub_circuit, str) or not self.sub_circuit):
             raise ScenarioError("sub_circuit", "must be a non-empty string or null")
-        _set(self, "setpoint_a", _optional_number("setpoint_a", self.setpoint_a, minimum=0))
+        _set(self, "setpoint_a", optional_number("setpoint_a", self.setpoint_a, minimum=0))
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from .checks import strict_object
 from .errors import ScenarioError
 from .model import ChargerState, GridMeasurement, NetworkLimits, PowerCap, Reservation, SubCircuit
 
@@ -56,20 +57,6 @@ class Scenario:
     reserved: Reservation | None = None
 
 
-def _object(path: str, value: object, allowed: set[str], required: set[str]) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise ScenarioError(path or "scenario", "must be an object")
-    for key in value:
-        if key not in allowed:
-            raise ScenarioError(
-                f"{path}.{key}" if path else str(key), f"unknown field (expected one of {', '.join(sorted(allowed))})"
-            )
-    for key in sorted(required):
-        if key not in value:
-            raise ScenarioError(f"{path}.{key}" if path else key, "is required")
-    return value
-
-
 def _build(path: str, factory: Callable[..., T], fields: Mapping[str, Any]) -> T:
     """Call a dataclass, re-raising its validation error under ``path``."""
     try:
@@ -80,20 +67,20 @@ def _build(path: str, factory: Callable[..., T], fields: Mapping[str, Any]) -> T
 
 def parse_scenario(data: object) -> Scenario:
     """Validate a decoded JSON scenario; raises ``ScenarioError`` naming the first bad field."""
-    top = _object("", data, _TOP_KEYS, {"limits", "chargers"})
-    limits_data = dict(_object("limits", top["limits"], _LIMIT_KEYS, {"max_current_per_phase_a"}))
+    top = strict_object("", data, _TOP_KEYS, {"limits", "chargers"})
+    limits_data = dict(strict_object("limits", top["limits"], _LIMIT_KEYS, {"max_current_per_phase_a"}))
     circuits_data = limits_data.pop("sub_circuits", [])
     if not isinstance(circuits_data, list):
         raise ScenarioError("limits.sub_circuits", "must be a list")
     circuits = tuple(
-        _build(f"limits.sub_circuits[{i}]", SubCircuit, _object(f"limits.sub_circuits[{i}]", item, _CIRCUIT_KEYS, _CIRCUIT_KEYS))
+        _build(f"limits.sub_circuits[{i}]", SubCircuit, strict_object(f"limits.sub_circuits[{i}]", item, _CIRCUIT_KEYS, _CIRCUIT_KEYS))
         for i, item in enumerate(circuits_data)
     )
     caps_data = limits_data.pop("power_caps", [])
     if not isinstance(caps_data, list):
         raise ScenarioError("limits.power_caps", "must be a list")
     caps = tuple(
-        _build(f"limits.power_caps[{i}]", PowerCap, _object(f"limits.power_caps[{i}]", item, _CAP_KEYS, _CAP_KEYS))
+        _build(f"limits.power_caps[{i}]", PowerCap, strict_object(f"limits.power_caps[{i}]", item, _CAP_KEYS, _CAP_KEYS))
         for i, item in enumerate(caps_data)
     )
     limits_data = {
@@ -104,13 +91,13 @@ def parse_scenario(data: object) -> Scenario:
     limits = _build("limits", NetworkLimits, {**limits_data, "sub_circuits": circuits, "power_caps": caps})
 
     grid_data = top.get("grid")
-    grid = None if grid_data is None else _build("grid", GridMeasurement, _object("grid", grid_data, _GRID_KEYS, {"current_a"}))
+    grid = None if grid_data is None else _build("grid", GridMeasurement, strict_object("grid", grid_data, _GRID_KEYS, {"current_a"}))
 
     chargers_data = top["chargers"]
     if not isinstance(chargers_data, list):
         raise ScenarioError("chargers", "must be a list")
     chargers = tuple(
-        _build(f"chargers[{i}]", ChargerState, _object(f"chargers[{i}]", item, _CHARGER_KEYS, {"id", "max_current_a"}))
+        _build(f"chargers[{i}]", ChargerState, strict_object(f"chargers[{i}]", item, _CHARGER_KEYS, {"id", "max_current_a"}))
         for i, item in enumerate(chargers_data)
     )
     turn_order = top.get("turn_order") or []
@@ -120,6 +107,6 @@ def parse_scenario(data: object) -> Scenario:
     reserved = (
         None
         if reserved_data is None
-        else _build("reserved", Reservation, _object("reserved", reserved_data, _RESERVED_KEYS, _RESERVED_KEYS))
+        else _build("reserved", Reservation, strict_object("reserved", reserved_data, _RESERVED_KEYS, _RESERVED_KEYS))
     )
     return Scenario(limits, grid, chargers, tuple(turn_order), reserved)

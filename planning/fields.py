@@ -6,31 +6,12 @@ fleet's task) handles one error type whose message starts with the field path.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from datetime import datetime, time
 from typing import Any
 
 from balancing import ScenarioError
-
-
-def number(name: str, value: object, *, minimum: float | None = None, positive: bool = False) -> float:
-    """A finite real number (bools refused), optionally bounded below."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ScenarioError(name, f"must be a number, not {type(value).__name__}")
-    result = float(value)
-    if not math.isfinite(result):
-        raise ScenarioError(name, f"must be a finite number, not {value!r}")
-    if positive and result <= 0:
-        raise ScenarioError(name, f"must be greater than 0, not {value!r}")
-    if minimum is not None and result < minimum:
-        raise ScenarioError(name, f"must be at least {minimum:g}, not {value!r}")
-    return result
-
-
-def optional_number(name: str, value: object, *, minimum: float | None = None) -> float | None:
-    """None, or a number as ``number`` accepts it."""
-    return None if value is None else number(name, value, minimum=minimum)
+from balancing.checks import number, optional_number, strict_object  # number checks shared with the engine
 
 
 def integer(name: str, value: object, *, choices: tuple[int, ...] | None = None) -> int:
@@ -78,17 +59,7 @@ def clock(name: str, value: object) -> time:
 
 def strict(path: str, value: object, allowed: set[str], required: set[str] = frozenset()) -> Mapping[str, Any]:
     """A JSON object with only known keys and all required ones; a misspelled key is an error, not a default."""
-    if not isinstance(value, Mapping):
-        raise ScenarioError(path or "plan", "must be an object")
-    for key in value:
-        if key not in allowed:
-            raise ScenarioError(
-                f"{path}.{key}" if path else str(key), f"unknown field (expected one of {', '.join(sorted(allowed))})"
-            )
-    for key in sorted(required):
-        if key not in value:
-            raise ScenarioError(f"{path}.{key}" if path else key, "is required")
-    return value
+    return strict_object(path, value, allowed, required, whole="plan")
 
 
 def listed(path: str, value: object) -> list[Any]:
