@@ -11,8 +11,10 @@ from dataclasses import asdict, dataclass, field
 
 from balancing import DEFAULT_MIN_CURRENT_A, PHASE_ROTATIONS
 from gateways.protocol.fields import Fields, SchemaError, check_number
+from gateways.protocol.ocpp_keys import OCPP_DRIVER, check_ocpp_identities_once, parse_ocpp_keys, split_listen
 from gateways.protocol.limits import (
     CHARGER_CURRENT_RANGE_A,
+    DEFAULT_OCPP_PORT,
     DEFAULT_FAILSAFE_TIMEOUT_S,
     DEFAULT_FROZEN_AFTER_S,
     DEFAULT_POLL_INTERVAL_S,
@@ -28,10 +30,10 @@ from gateways.protocol.limits import (
     meter_timeout_error,
 )
 
-CHARGER_DRIVERS: tuple[str, ...] = ("keba-udp", "keba-modbus", "simulated")
+CHARGER_DRIVERS: tuple[str, ...] = ("keba-udp", "keba-modbus", "ocpp16", "simulated")
 """Keys of the charger drivers the agent ships; the agent's driver registry maps each to its class."""
 
-DRIVERS_WITHOUT_HOST: tuple[str, ...] = ("simulated",)
+DRIVERS_WITHOUT_HOST: tuple[str, ...] = ("simulated", OCPP_DRIVER)
 MAX_CHARGER_CURRENT_A = CHARGER_CURRENT_RANGE_A[1]
 KEBA_FAILSAFE_TIMEOUT_RANGE_S = FAILSAFE_TIMEOUT_RANGE_S
 
@@ -53,6 +55,11 @@ class GatewayConfig:
     """After this long without the agent, each charger falls back by itself to its failsafe current."""
     frozen_after_s: float = DEFAULT_FROZEN_AFTER_S
     """A meter whose every value stays exactly the same this long counts as frozen, hence lost."""
+    ocpp_listen: str = f"0.0.0.0:{DEFAULT_OCPP_PORT}"
+    """host:port of the OCPP 1.6J central system, opened only when a network has an OCPP charger."""
+    ocpp_tls_cert: str | None = None
+    """PEM certificate (chain) for wss:// (OCPP security profile 2); with `ocpp_tls_key`."""
+    ocpp_tls_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -84,6 +91,12 @@ class ChargerConfig:
     min_current_a: float = DEFAULT_MIN_CURRENT_A
     max_current_a: float = 16
     priority: int = 0
+    charge_point_id: str | None = None
+    """OCPP: the identity the charge point puts in its websocket URL (default: the charger's `id`)."""
+    connector_id: int | None = None
+    """OCPP: the connector regulated (default 1)."""
+    password: str | None = None
+    """OCPP: HTTP Basic password the charge point must present (security profile 1/2); None accepts any."""
 
 
 @dataclass(frozen=True)
@@ -129,6 +142,7 @@ def parse_site_config(data) -> SiteConfig:
     root.reject_unknown()
     _check_unique((n.id for n in networks), "networks", "id")
     _check_stations_driven_once(networks)
+    check_ocpp_identities_once(networks, ConfigError)
     return SiteConfig(gateway=gateway, networks=networks)
 
 
@@ -150,7 +164,17 @@ def _parse_gateway(f: Fields) -> GatewayConfig:
                                      maximum=FAILSAFE_TIMEOUT_RANGE_S[1]),
         frozen_after_s=f.number("frozen_after_s", DEFAULT_FROZEN_AFTER_S, minimum=FROZEN_AFTER_RANGE_S[0],
                                 maximum=FROZEN_AFTER_RANGE_S[1]),
+        ocpp_listen=f.string("ocpp_listen", f"0.0.0.0:{DEFAULT_OCPP_PORT}"),
+        ocpp_tls_cert=f.string("ocpp_tls_cert", None),
+        ocpp_tls_key=f.string("ocpp_tls_key", None),
     )
+    try:
+        split_listen(config.ocpp_listen)
+    except ValueError as error:
+        raise ConfigError(f.at("ocpp_listen"), str(error)) from None
+    if (config.ocpp_tls_cert is None) != (config.ocpp_tls_key is None):
+        missing = "ocpp_tls_key" if config.ocpp_tls_key is None else "ocpp_tls_cert"
+        raise ConfigError(f.at(missing), "is required too: TLS needs both the certificate and its key")
     f.reject_unknown()
     return config
 
@@ -238,8 +262,9 @@ def _parse_charger(f: Fields) -> ChargerConfig:
     phases = f.integer("phases", 3)
     if phases not in (1, 3):
         raise ConfigError(f.at("phases"), f"must be 1 or 3, got {phases}")
+    charger_id = f.string("id")
     charger = ChargerConfig(
-        id=f.string("id"),
+        id=charger_id,
         driver=driver,
         name=f.string("name", None),
         host=host,
@@ -250,6 +275,7 @@ def _parse_charger(f: Fields) -> ChargerConfig:
         min_current_a=min_current_a,
         max_current_a=max_current_a,
         priority=f.integer("priority", 0, minimum=PRIORITY_RANGE[0], maximum=PRIORITY_RANGE[1]),
+        **parse_ocpp_keys(f, driver, charger_id, ConfigError),
     )
     f.reject_unknown()
     return charger

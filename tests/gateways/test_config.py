@@ -111,7 +111,7 @@ def broken(path: list, value) -> dict:
         (["networks", 0, "meter", "host"], "meter_1.local", "networks[0].meter.host: 'meter_1.local' is neither an IP address nor a host name"),
         (["networks", 0, "meter", "phase_rotation"], "L1L3L2", "networks[0].meter.phase_rotation: must be one of L1L2L3, L2L3L1, L3L1L2"),
         # chargers
-        (["networks", 0, "chargers", 0, "driver"], "ocpp", "networks[0].chargers[0].driver: must be one of keba-udp, keba-modbus, simulated"),
+        (["networks", 0, "chargers", 0, "driver"], "ocpp", "networks[0].chargers[0].driver: must be one of keba-udp, keba-modbus, ocpp16, simulated"),
         (["networks", 0, "chargers", 0, "host"], ..., "networks[0].chargers[0].host: is required for the keba-udp driver"),
         (["networks", 0, "chargers", 0, "phases"], 2, "networks[0].chargers[0].phases: must be 1 or 3"),
         (["networks", 0, "chargers", 0, "min_current_a"], 5, "networks[0].chargers[0].min_current_a: must be at least 6"),
