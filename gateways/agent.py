@@ -2,7 +2,7 @@
 
 Each network's cycle runs on its own; an unexpected error in one is logged
 with its traceback and the loop goes on (the chargers' failsafe watchdogs
-cover a network whose cycles keep failing, since its heartbeats stop). Ticks
+cover a network whose cycles keep failing, since its setpoint renewals stop). Ticks
 are scheduled on a fixed grid so cycles don't drift; a cycle that overruns
 skips the ticks it missed instead of running late ones back to back.
 """
@@ -20,6 +20,7 @@ from gateways.chargers.registry import DriverContext, make_driver
 from gateways.protocol import NetworkConfig, SiteConfig
 from gateways.recorder import Recorder
 from gateways.regulator import CHARGER_READ_TIMEOUT_S, NetworkRegulator
+from gateways.status import failsafe_status
 from meters import MeterClient, load_map
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,8 @@ class Agent:
     def __init__(self, config: SiteConfig, *, context: DriverContext | None = None, buffer: TelemetryBuffer | None = None,
                  controller_settings=None, clock=time.monotonic):
         self.config = config
-        self.context = context or DriverContext(config.gateway)
+        # The drivers stamp their readings with the regulators' clock (a given context brings its own).
+        self.context = context or DriverContext(config.gateway, clock=clock)
         self.buffer = buffer if buffer is not None else TelemetryBuffer(Path(config.gateway.state_dir) / BUFFER_FILE)
         self.recorder = Recorder(self.buffer)
         self.controller_settings = controller_settings
@@ -59,6 +61,7 @@ class Agent:
 
     async def start(self) -> None:
         """Open the meters and chargers of every network."""
+        await self.context.prepare(self.config)
         self.regulators = {n.id: await self._regulator(n) for n in self.config.networks}
         self.recorder.event("agent_started", None, f"{len(self.regulators)} network(s)")
 
@@ -110,7 +113,7 @@ class Agent:
         """Switch to a new config without a restart; the new regulators re-arm every failsafe."""
         async with self._lock:
             await self.close_regulators()
-            await self.context.close()
+            await self.context.close(reconfiguring=True)
             self.config = config
             self.context.gateway = config.gateway
             await self.start()
@@ -144,7 +147,7 @@ class Agent:
                         "setpoint_a": last.allocation.setpoints_a.get(charger_id) if last else None,
                         "reason": last.allocation.reasons.get(charger_id) if last else None,
                         "current_a": list(slot.reading.current_a) if slot.reading and slot.available else None,
-                        "failsafe_armed": slot.failsafe_confirmed is not None,
+                        **failsafe_status(slot),
                     }
                     for charger_id, slot in regulator.slots.items()
                 },

@@ -1,11 +1,12 @@
 """One charging network's regulation cycle: read, allocate, command, record.
 
 Each cycle reads the meter and every charger at once, each read bounded by
-`io_timeout_s`, so one dead device never holds up the others. Setpoints are
-sent every cycle, changed or not: the resend is the heartbeat that keeps the
-chargers' own failsafe watchdogs from firing while the agent lives. Decreases
-go out before increases, so shifting current from one charger to another
-never overloads a phase in between.
+`io_timeout_s`, so one dead device never holds up the others. A setpoint is
+sent when it changes, when a reading shows the station not holding it, and
+when it is due for renewal (`gateways.setpoint_renewal`): the renewal is what
+keeps the chargers' own failsafe watchdogs from firing while the agent lives.
+Decreases go out before increases, so shifting current from one charger to
+another never overloads a phase in between.
 
 Charger reads run as tasks of their own that may outlive a cycle: the cycle
 waits for them only a short grace after the meter has answered and otherwise
@@ -14,6 +15,9 @@ uses each charger's latest reading. A slow protocol (KEBA's UDP asks for
 to it. A charger not read yet since the start is left alone and its possible
 draw kept free, like an unreachable one.
 
+Every reading carries the time it was taken; a charger whose latest reading
+is older than `charger_stale_after_s` counts as unreachable, exactly like one
+whose read fails (a pushed protocol hands back its last message, however old).
 A charger that cannot be read cannot be regulated: until it answers again the
 loop assumes it may draw what it was last allowed (or its failsafe current,
 whichever is more) and keeps that much free for it, on the grid phases and in
@@ -44,6 +48,7 @@ from gateways.failsafe import failsafe_plan
 from gateways.meter_watch import GridReading, MeterWatch
 from gateways.protocol import ChargerConfig, GatewayConfig, NetworkConfig
 from gateways.recorder import Recorder
+from gateways.setpoint_renewal import renew_after_s, send_reason
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +61,8 @@ CHARGER_READ_TIMEOUT_S = 1.0
 CHARGER_COMMAND_TIMEOUT_S = 0.5
 GRID_READING_MAX_AGE_POLLS = 3
 """Every cycle reads the meter afresh; a reading older than this many poll intervals (a late cycle) is too old."""
+CHARGER_STALE_AFTER_POLLS = 3
+"""A charger reading older than this many polls (and never less than two polls plus two read timeouts) is stale."""
 
 
 @dataclass
@@ -68,6 +75,10 @@ class ChargerSlot:
     reading: ChargerReading | None = None
     read_task: asyncio.Task | None = None
     commanded_a: float | None = None
+    sent_at_s: float | None = None
+    """When the last send of `commanded_a` started (renewal counts from here); None: send at the next chance."""
+    sent_done_s: float | None = None
+    """When it was confirmed; readings taken from then on must show it."""
     failsafe_wanted: FailsafeSettings | None = None
     failsafe_confirmed: FailsafeSettings | None = None
     failsafe_next_try_s: float = 0.0
@@ -93,6 +104,7 @@ class CycleResult:
     grid: GridReading | None
     unreachable: tuple[str, ...] = ()
     commands_failed: dict[str, str] = field(default_factory=dict)
+    commands_sent: tuple[str, ...] = ()
 
 
 class NetworkRegulator:
@@ -108,6 +120,7 @@ class NetworkRegulator:
         *,
         controller_settings: ControllerSettings | None = None,
         io_timeout_s: float | None = None,
+        charger_stale_after_s: float | None = None,
         clock=time.monotonic,
     ):
         self.network = network
@@ -119,6 +132,11 @@ class NetworkRegulator:
         self.read_grace_s = gateway.poll_interval_s * 0.1
         self.read_timeout_s = max(self.io_timeout_s, CHARGER_READ_TIMEOUT_S)
         self.command_timeout_s = max(self.io_timeout_s, CHARGER_COMMAND_TIMEOUT_S)
+        self.charger_stale_after_s = charger_stale_after_s if charger_stale_after_s is not None else max(
+            CHARGER_STALE_AFTER_POLLS * gateway.poll_interval_s, 2 * (gateway.poll_interval_s + self.read_timeout_s)
+        )
+        self.setpoint_valid_for_s = float(gateway.failsafe_timeout_s)
+        """Every setpoint is sent valid this long: as long as the chargers wait for the gateway before falling back."""
         self.controller = Controller(controller_settings)
         self.meter_watch = MeterWatch(network.meter.phase_rotation, gateway.frozen_after_s)
         self.slots = {c.id: ChargerSlot(c, drivers[c.id]) for c in network.chargers}
@@ -151,15 +169,17 @@ class NetworkRegulator:
             if slot.read_task.done():
                 self._note_charger(slot, slot.read_task.result())
                 slot.read_task = None
+            self._judge_age(slot)
         grid, edge = self.meter_watch.observe(meter_outcome)
         if edge:
             self.recorder.event(edge.type, self.network.id, edge.detail, subject="meter")
 
         allocation = self._with_unreachable(self._allocate(grid, now_s))
         await self._arm_failsafes(now_s)  # the safety net first: at start, before any setpoint goes out
-        failed = await self._command(allocation)
+        failed, sent = await self._command(allocation, now_s)
 
-        result = CycleResult(allocation, grid, tuple(s.config.id for s in self.slots.values() if not s.available), failed)
+        result = CycleResult(allocation, grid, tuple(s.config.id for s in self.slots.values() if not s.available), failed,
+                             sent)
         self.recorder.sample(self.network.id, allocation, grid, self.slots)
         self.last = result
         return result
@@ -197,12 +217,16 @@ class NetworkRegulator:
 
     def _note_charger(self, slot: ChargerSlot, outcome) -> None:
         if isinstance(outcome, ChargerReading):
+            if self.clock() - outcome.monotonic_s > self.charger_stale_after_s:
+                return  # an old reading restores nothing; `_judge_age` decides about the slot
             slot.reading = outcome
             if not slot.available:
                 slot.available = True
-                # A station that was away may have restarted and forgotten an unsaved failsafe: arm it again.
+                # A station that was away may have restarted and forgotten an unsaved failsafe (arm it
+                # again) or its setpoint, or sat in its failsafe state (send the setpoint at once).
                 slot.failsafe_confirmed = None
                 slot.failsafe_next_try_s = 0.0
+                slot.sent_at_s = None
                 log.info("charger %s reachable again", slot.config.id)
                 self.recorder.event("charger_restored", self.network.id, f"answers again after: {slot.problem}",
                                     subject=slot.config.id)
@@ -210,6 +234,14 @@ class NetworkRegulator:
         if not isinstance(outcome, (ChargerError, TimeoutError, OSError)):
             log.error("charger %s: unexpected failure", slot.config.id, exc_info=outcome)
         self._lose(slot, f"{type(outcome).__name__}: {outcome}")
+
+    def _judge_age(self, slot: ChargerSlot) -> None:
+        """A charger whose latest reading is too old counts as unreachable (same edge events as a failed read)."""
+        if slot.reading is None or not slot.available:
+            return
+        age_s = self.clock() - slot.reading.monotonic_s
+        if age_s > self.charger_stale_after_s:
+            self._lose(slot, f"no reading newer than {age_s:.1f} s (limit {self.charger_stale_after_s:g} s)")
 
     def _lose(self, slot: ChargerSlot, problem: str) -> None:
         slot.problem = problem
@@ -278,26 +310,44 @@ class NetworkRegulator:
             },
         )
 
-    async def _command(self, allocation: Allocation) -> dict[str, str]:
-        """Send every reachable charger its setpoint: decreases first, then the rest."""
-        reachable = [s for s in self.slots.values() if s.controllable]
-        decreases = [s for s in reachable if s.commanded_a is None or allocation.setpoints_a[s.config.id] < s.commanded_a]
-        others = [s for s in reachable if s not in decreases]
+    def _send_due(self, slot: ChargerSlot, target_a: float, now_s: float) -> bool:
+        renew_after = renew_after_s(self.setpoint_valid_for_s, slot.driver.min_resend_interval_s)
+        return send_reason(target_a, slot.commanded_a, slot.sent_at_s, slot.sent_done_s, slot.reading, now_s,
+                           renew_after) is not None
+
+    async def _command(self, allocation: Allocation, now_s: float) -> tuple[dict[str, str], tuple[str, ...]]:
+        """Send each reachable charger whose setpoint is due (see the module docstring): decreases first, then the rest."""
+        due = [
+            s for s in self.slots.values()
+            if s.controllable and self._send_due(s, allocation.setpoints_a[s.config.id], now_s)
+        ]
+        decreases = [s for s in due if s.commanded_a is None or allocation.setpoints_a[s.config.id] < s.commanded_a]
+        others = [s for s in due if s not in decreases]
         failed: dict[str, str] = {}
+        sent: list[str] = []
         for wave in (decreases, others):
+            started_s = self.clock()
             outcomes = await asyncio.gather(
-                *(self._bounded(s.driver.apply_setpoint(allocation.setpoints_a[s.config.id]), self.command_timeout_s)
+                *(self._bounded(s.driver.apply_setpoint(allocation.setpoints_a[s.config.id], self.setpoint_valid_for_s),
+                                self.command_timeout_s)
                   for s in wave)
             )
+            done_s = self.clock()
             for slot, outcome in zip(wave, outcomes):
                 if isinstance(outcome, BaseException):
                     failed[slot.config.id] = f"{type(outcome).__name__}: {outcome}"
                     if not isinstance(outcome, (ChargerError, TimeoutError, OSError)):
                         log.error("charger %s: unexpected failure on command", slot.config.id, exc_info=outcome)
+                    slot.sent_at_s = None  # the station may hold anything now: send again at the next chance
                     self._lose(slot, failed[slot.config.id])
-                else:
-                    slot.commanded_a = allocation.setpoints_a[slot.config.id]
-        return failed
+                    continue
+                # Held back (False) still counts as commanded: the station goes there next, and meanwhile
+                # draws less (KEBA's silence after `ena 0`); it is asked again next cycle.
+                slot.commanded_a = allocation.setpoints_a[slot.config.id]
+                slot.sent_at_s, slot.sent_done_s = (started_s, done_s) if outcome is not False else (None, None)
+                if outcome is not False:
+                    sent.append(slot.config.id)
+        return failed, tuple(sent)
 
     # --- failsafe ------------------------------------------------------------------
 

@@ -12,6 +12,23 @@ import logging
 
 log = logging.getLogger(__name__)
 
+
+def failsafe_status(slot) -> dict:
+    """A charger's own failsafe as the status page shows it: confirmed by read-back or not, and with what.
+
+    `failsafe_confirmed` is what the station reported back after arming (None
+    until then); `failsafe_armed` is kept for readers of the older page.
+    """
+    confirmed = slot.failsafe_confirmed
+    return {
+        "failsafe_armed": confirmed is not None,
+        "failsafe": {
+            "confirmed": confirmed is not None,
+            "current_a": confirmed.current_a if confirmed else None,
+            "timeout_s": confirmed.timeout_s if confirmed else None,
+        },
+    }
+
 _REASONS = {200: "OK", 404: "Not Found", 405: "Method Not Allowed", 400: "Bad Request"}
 
 
@@ -35,6 +52,12 @@ def prometheus_text(status: dict) -> str:
         "# TYPE fuseguard_charger_setpoint_amperes gauge",
         "# HELP fuseguard_charger_available 1 while the charger answers.",
         "# TYPE fuseguard_charger_available gauge",
+        "# HELP fuseguard_charger_failsafe_confirmed 1 once the charger has read back the failsafe it was given.",
+        "# TYPE fuseguard_charger_failsafe_confirmed gauge",
+        "# HELP fuseguard_charger_failsafe_current_amperes Current the charger falls back to without the gateway.",
+        "# TYPE fuseguard_charger_failsafe_current_amperes gauge",
+        "# HELP fuseguard_charger_failsafe_timeout_seconds How long the charger waits for the gateway before falling back.",
+        "# TYPE fuseguard_charger_failsafe_timeout_seconds gauge",
     ]
     for network_id, network in status["networks"].items():
         net = _label(network_id)
@@ -46,6 +69,11 @@ def prometheus_text(status: dict) -> str:
             if charger["setpoint_a"] is not None:
                 lines.append(f"fuseguard_charger_setpoint_amperes{{{labels}}} {charger['setpoint_a']}")
             lines.append(f"fuseguard_charger_available{{{labels}}} {1 if charger['available'] else 0}")
+            failsafe = charger.get("failsafe") or {}
+            lines.append(f"fuseguard_charger_failsafe_confirmed{{{labels}}} {1 if failsafe.get('confirmed') else 0}")
+            if failsafe.get("confirmed"):
+                lines.append(f"fuseguard_charger_failsafe_current_amperes{{{labels}}} {failsafe['current_a']}")
+                lines.append(f"fuseguard_charger_failsafe_timeout_seconds{{{labels}}} {failsafe['timeout_s']}")
     return "\n".join(lines) + "\n"
 
 

@@ -14,10 +14,15 @@ driver uses them, and why:
 - Read-back: 5004 and 5014 are write-only, so a current setpoint is checked in 1100
   (max charging current) and the failsafe in 1600/1602. The enable (5014) has no
   read-back at all; `enabled` in a reading is what we last wrote, as evcc does.
-- Heartbeat: KEBA's documents we could read do not say which Modbus writes feed the
-  failsafe watchdog. evcc rewrites 5018 (failsafe timeout) as its heartbeat; we do the
-  same and also rewrite the setpoint, each at most every `heartbeat_interval_s`
-  (default 5 s: KEBA asks for at least 5 s between writes, as quoted by OpenEMS).
+- Failsafe: `arm_failsafe` writes the failsafe current (5016) and then the timeout
+  (5018), and confirms both in 1600/1602 ([KEBA-P40-1.02] 4.7, 3.8). The station
+  restarts its failsafe timer on every Modbus TCP command (4.7), so each setpoint the
+  regulator sends also renews it. The regulator decides when to send (on a change, a
+  disagreeing reading, or renewal no more often than `min_resend_interval_s`, 5 s:
+  KEBA asks for 5 s between writes, as quoted by OpenEMS); every `apply_setpoint`
+  writes. Enabling writes the current (5004) before the enable (5014), so the station
+  starts at the new current, never at an old higher one.
+- `clock` (the regulator's) stamps readings; request pacing runs on real time.
 - KEBA asks for 0.5 s between reads (as quoted by OpenEMS). We read it as "per
   register": `read()` reads six registers once per call, so a 1 s poll interval
   complies. If it means "between any two requests", set `request_pause_s=0.5` (and a
@@ -46,13 +51,7 @@ from gateways.chargers.base import (
     ChargerUnreachable,
     FailsafeSettings,
 )
-from gateways.chargers.keba_udp_protocol import (
-    charging_state,
-    current_ma,
-    failsafe_current_ma,
-    failsafe_timeout,
-    plug_state,
-)
+from gateways.chargers.keba_udp_protocol import charging_state, current_ma, plug_state
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +76,7 @@ class KebaModbusDriver(ChargerDriver):
     """One KEBA station at host:port (unit 255). See the module docstring for the choices."""
 
     key = "keba-modbus"
+    min_resend_interval_s = regs.WRITE_INTERVAL_S
 
     def __init__(
         self,
@@ -85,11 +85,10 @@ class KebaModbusDriver(ChargerDriver):
         *,
         unit_id: int = regs.UNIT_ID,
         timeout_s: float = 1.5,
-        heartbeat_interval_s: float = regs.WRITE_INTERVAL_S,
         backoff_s: float = 0.5,
         backoff_max_s: float = 10.0,
-        failsafe_current_register: int | None = None,
         request_pause_s: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if timeout_s <= 0:
             raise ValueError("timeout_s must be positive")
@@ -99,9 +98,8 @@ class KebaModbusDriver(ChargerDriver):
         self.port = port
         self.unit_id = unit_id
         self.timeout_s = timeout_s
-        self.heartbeat_interval_s = heartbeat_interval_s
-        self.failsafe_current_register = failsafe_current_register
         self.request_pause_s = request_pause_s
+        self.clock = clock
         self._last_request_s = -math.inf
         self._lock = asyncio.Lock()
         self._link = ModbusLink(
@@ -109,9 +107,6 @@ class KebaModbusDriver(ChargerDriver):
             backoff_s=backoff_s, backoff_max_s=backoff_max_s, first_retry_immediate=False, detect_garbage=False,
         )
         self._enabled_written: bool | None = None
-        self._current_written_ma: int | None = None
-        self._failsafe_timeout_s: int | None = None
-        self._last_write_s = -math.inf
         self._reachable: bool | None = None
 
     @property
@@ -126,18 +121,23 @@ class KebaModbusDriver(ChargerDriver):
 
     async def read(self) -> ChargerReading:
         """State, cable, phase currents and the current limit in force, one register per request."""
-        return await self._bounded(self._read)
+        taken_s = self.clock()
+        return await self._bounded(lambda: self._read(taken_s))
 
-    async def apply_setpoint(self, current_a: float) -> None:
-        """0 -> write 5014 = 0; >0 -> 5014 = 1 and 5004 = mA, checked in 1100."""
+    async def apply_setpoint(self, current_a: float, valid_for_s: float) -> bool:
+        """0 -> write 5014 = 0; >0 -> 5004 = mA and 5014 = 1, checked in 1100.
+
+        `valid_for_s` is not sent: the station's failsafe timer (`arm_failsafe`) is its only lifetime.
+        """
         if math.isnan(current_a) or current_a < 0:
             raise ValueError(f"setpoint must be >= 0 A, got {current_a}")
         milliamps = 0 if current_a == 0 else current_ma(current_a)
         await self._bounded(lambda: self._apply(milliamps))
+        return True
 
     async def arm_failsafe(self, settings: FailsafeSettings) -> FailsafeSettings:
-        """Write the failsafe timeout (and the current, if its register is configured); return 1600/1602."""
-        timeout_s = failsafe_timeout(settings.timeout_s)
+        """Write the failsafe current (5016) and timeout (5018); return what 1600/1602 read back."""
+        timeout_s = failsafe_timeout_s(settings.timeout_s)
         milliamps = failsafe_current_ma(settings.current_a)
         return await self._bounded(lambda: self._arm(timeout_s, milliamps))
 
@@ -148,7 +148,7 @@ class KebaModbusDriver(ChargerDriver):
 
     # -- the work ---------------------------------------------------------------------------
 
-    async def _read(self) -> ChargerReading:
+    async def _read(self, taken_s: float) -> ChargerReading:
         state_code = await self._read_u32(regs.CHARGING_STATE)
         plug = plug_state(await self._read_u32(regs.CABLE_STATE))
         currents_a = [await self._read_u32(register) / 1000 for register in regs.PHASE_CURRENTS]
@@ -161,28 +161,18 @@ class KebaModbusDriver(ChargerDriver):
             enabled=enabled,
             current_a=(currents_a[0], currents_a[1], currents_a[2]),
             setpoint_a=limit_ma / 1000 if enabled else 0.0,
+            monotonic_s=taken_s,
         )
 
     async def _apply(self, milliamps: int) -> None:
-        heartbeat_due = time.monotonic() - self._last_write_s >= self.heartbeat_interval_s
-        if self._failsafe_timeout_s and heartbeat_due:
-            await self._write_u16(regs.SET_FAILSAFE_TIMEOUT, self._failsafe_timeout_s)
         if milliamps == 0:
-            if self._enabled_written is not False or heartbeat_due:
-                await self._write_u16(regs.SET_ENABLE, 0)
-                self._enabled_written = False
+            await self._write_u16(regs.SET_ENABLE, 0)
+            self._enabled_written = False
             return
-        wrote = False
-        if self._enabled_written is not True or heartbeat_due:
-            await self._write_u16(regs.SET_ENABLE, 1)
-            self._enabled_written = True
-            wrote = True
-        if self._current_written_ma != milliamps or heartbeat_due:
-            await self._write_u16(regs.SET_CHARGING_CURRENT, milliamps)
-            self._current_written_ma = milliamps
-            wrote = True
-        if wrote:
-            await self._verify_limit(milliamps)
+        await self._write_u16(regs.SET_CHARGING_CURRENT, milliamps)
+        await self._write_u16(regs.SET_ENABLE, 1)
+        self._enabled_written = True
+        await self._verify_limit(milliamps)
 
     async def _verify_limit(self, milliamps: int) -> None:
         limit_ma = await self._read_u32(regs.MAX_CHARGING_CURRENT)
@@ -193,29 +183,19 @@ class KebaModbusDriver(ChargerDriver):
             supported = regs.Register("max supported current", MAX_SUPPORTED_CURRENT_ADDRESS, False, "mA", "KEBA-1.02")
             if limit_ma == await self._read_u32(supported):
                 return
-        self._current_written_ma = None  # write it again next time
         raise ChargerRejected(f"{self.endpoint}: wrote {milliamps} mA to 5004, 1100 shows {limit_ma} mA")
 
     async def _arm(self, timeout_s: int, milliamps: int) -> FailsafeSettings:
+        # The current first: once the timeout is written the timer runs, and it must never
+        # run with a current other than the plan's.
+        await self._write_u16(regs.SET_FAILSAFE_CURRENT, milliamps)
         await self._write_u16(regs.SET_FAILSAFE_TIMEOUT, timeout_s)
-        if self.failsafe_current_register is not None:
-            current_register = regs.Register(
-                "set failsafe current", self.failsafe_current_register, True, "mA", "configured", confirmed=False
-            )
-            await self._write_u16(current_register, milliamps)
         station_ma = await self._read_u32(regs.FAILSAFE_CURRENT)
         station_s = await self._read_u32(regs.FAILSAFE_TIMEOUT)
-        self._failsafe_timeout_s = timeout_s or None
         if station_s != timeout_s or station_ma != milliamps:
-            hint = ""
-            if station_ma != milliamps and self.failsafe_current_register is None:
-                hint = (
-                    "; the failsafe current is not written (no confirmed register): set it on the"
-                    " station or pass failsafe_current_register after checking KEBA's guide"
-                )
             raise ChargerRejected(
-                f"{self.endpoint}: failsafe reads back {station_s} s / {station_ma} mA, "
-                f"wanted {timeout_s} s / {milliamps} mA{hint}"
+                f"{self.endpoint}: failsafe reads back {station_s} s / {station_ma} mA in 1602/1600, "
+                f"wanted {timeout_s} s / {milliamps} mA"
             )
         return FailsafeSettings(timeout_s=station_s, current_a=station_ma / 1000)
 
@@ -275,4 +255,24 @@ class KebaModbusDriver(ChargerDriver):
         """One 16-bit value with function code 6."""
         what = f"write of {value} to {register.address} ({register.name})"
         await self._call(what, lambda modbus: modbus.write_register(register.address, value, device_id=self.unit_id))
-        self._last_write_s = time.monotonic()
+
+
+def failsafe_current_ma(current_a: float) -> int:
+    """A failsafe current in A -> the mA register 5016 takes: 0 (suspend) or 6000..32000, else ValueError."""
+    milliamps = round(current_a * 1000)
+    if milliamps != 0 and not regs.FAILSAFE_CURRENT_MIN_MA <= milliamps <= regs.FAILSAFE_CURRENT_MAX_MA:
+        raise ValueError(
+            f"failsafe current {current_a:g} A is outside KEBA's 0 or "
+            f"{regs.FAILSAFE_CURRENT_MIN_MA / 1000:g}..{regs.FAILSAFE_CURRENT_MAX_MA / 1000:g} A (5016)"
+        )
+    return milliamps
+
+
+def failsafe_timeout_s(timeout_s: int) -> int:
+    """A failsafe timeout for register 5018: 0 (off) or 5..600 s, else ValueError."""
+    if timeout_s != 0 and not regs.FAILSAFE_TIMEOUT_MIN_S <= timeout_s <= regs.FAILSAFE_TIMEOUT_MAX_S:
+        raise ValueError(
+            f"failsafe timeout {timeout_s} s is outside KEBA's 0 or "
+            f"{regs.FAILSAFE_TIMEOUT_MIN_S}..{regs.FAILSAFE_TIMEOUT_MAX_S} s (5018)"
+        )
+    return int(timeout_s)

@@ -1,6 +1,15 @@
 """The KEBA P30 x-series / P40 Modbus TCP registers FuseGuard uses, as data with their sources.
 
 Sources (facts only):
+- [KEBA-P40-1.02] KEBA, "KeContact P40, P40 Pro - Modbus TCP Programmers Guide" V1.02,
+  document no. 135655 (04.2025): 3.8.1 (p. 19) register 1600 failsafe current setting,
+  UINT32, read, mA; 3.8.2 (p. 19) 1602 failsafe timeout setting, UINT32, read, s;
+  4.7.1 (p. 23) 5016 failsafe current, UINT16, write, 0 = suspend charging when the
+  connection is lost, else 6000..32000 mA; 4.7.2 (p. 23) 5018 failsafe timeout, UINT16,
+  write, 0 = failsafe off, else 5..600 s. Section 4.7: the failsafe is active while the
+  timeout is > 0; the station restarts its timer on every Modbus TCP command it receives;
+  when the timer runs out it applies the failsafe current; the next command ends the
+  failsafe state.
 - [KEBA-1.02] KEBA, "KeContact P30 Charging Station Modbus TCP Programmers Guide" V1.02:
   register list (1000 charging state, 1004 cable state, 1008/1010/1012 phase currents
   in mA, 1100 max charging current; writable 5004 set charging current, UINT16,
@@ -22,13 +31,11 @@ Sources (facts only):
 Word order high word first: [evcc] and [OpenEMS] agree; [KEBA-1.07] does not state it.
 
 "Confirmed" below means: in a KEBA document we could read, or in two independent
-implementations. The lead's notes are not counted as a source.
-- Confirmed: 1000, 1004, 1008, 1010, 1012, 1100, 1602, 5004, 5014; FC 3/6; unit 255.
-- One independent source only: 1600 read failsafe current [OpenEMS]; 5018 write failsafe
-  timeout [evcc]. Used, because a wrong address shows in the read-back (1600/1602) as
-  `ChargerRejected`, never as a silently wrong failsafe.
-- No source at all: 5016 (write failsafe current), from the lead's notes only.
-  `KebaModbusDriver` writes it only when given `failsafe_current_register=5016`.
+implementations.
+- Confirmed: 1000, 1004, 1008, 1010, 1012, 1100, 5004, 5014; FC 3/6; unit 255.
+- Confirmed by [KEBA-P40-1.02] (and the implementations named): 1600, 1602, 5016, 5018.
+  The driver still reads 1600/1602 back after writing 5016/5018, so a station that does
+  not take them shows as `ChargerRejected`, never as a silently wrong failsafe.
 """
 
 from __future__ import annotations
@@ -60,16 +67,17 @@ CURRENT_L1 = Register("charging current phase 1", 1008, False, "mA", "KEBA-1.02,
 CURRENT_L2 = Register("charging current phase 2", 1010, False, "mA", "KEBA-1.02, OpenEMS, evcc")
 CURRENT_L3 = Register("charging current phase 3", 1012, False, "mA", "KEBA-1.02, OpenEMS, evcc")
 MAX_CHARGING_CURRENT = Register("max charging current", 1100, False, "mA", "KEBA-1.02, OpenEMS")
-FAILSAFE_CURRENT = Register(
-    "failsafe current setting", 1600, False, "mA", "OpenEMS only", confirmed=False
-)
-FAILSAFE_TIMEOUT = Register("failsafe timeout setting", 1602, False, "s", "OpenEMS, evcc")
+FAILSAFE_CURRENT = Register("failsafe current setting", 1600, False, "mA", "KEBA-P40-1.02 3.8.1 p. 19, OpenEMS")
+FAILSAFE_TIMEOUT = Register("failsafe timeout setting", 1602, False, "s", "KEBA-P40-1.02 3.8.2 p. 19, OpenEMS, evcc")
 SET_CHARGING_CURRENT = Register("set charging current", 5004, True, "mA", "KEBA-1.02, OpenEMS, evcc")
 SET_ENABLE = Register("enable/disable charging station", 5014, True, "", "KEBA-1.02, OpenEMS, evcc")
-SET_FAILSAFE_TIMEOUT = Register("set failsafe timeout", 5018, True, "s", "evcc only", confirmed=False)
-SET_FAILSAFE_CURRENT_UNCONFIRMED = Register(
-    "set failsafe current", 5016, True, "mA", "lead's notes only", confirmed=False
-)
+SET_FAILSAFE_CURRENT = Register("set failsafe current", 5016, True, "mA", "KEBA-P40-1.02 4.7.1 p. 23")
+SET_FAILSAFE_TIMEOUT = Register("set failsafe timeout", 5018, True, "s", "KEBA-P40-1.02 4.7.2 p. 23, evcc")
+
+FAILSAFE_CURRENT_MIN_MA = 6000  # [KEBA-P40-1.02] 4.7.1: 0 (suspend) or 6000..32000 mA
+FAILSAFE_CURRENT_MAX_MA = 32000
+FAILSAFE_TIMEOUT_MIN_S = 5  # [KEBA-P40-1.02] 4.7.2: 0 (off) or 5..600 s
+FAILSAFE_TIMEOUT_MAX_S = 600
 
 PHASE_CURRENTS = (CURRENT_L1, CURRENT_L2, CURRENT_L3)
 

@@ -12,19 +12,24 @@ What this module decides, and why:
   difference raises `ChargerRejected`. The exception is `ena 0`: the guide asks for 2 s
   of silence after it (t_DIS_pause), so its effect is checked in the next `report 2`
   (the next `read()`), which raises `ChargerRejected` if the station is still enabled.
-- Heartbeat: only `curr`, `currtime` and `ena` keep the failsafe watchdog from firing.
-  The loop calls `apply_setpoint` every cycle; an unchanged setpoint is resent at most
-  every `heartbeat_interval_s` (default 5 s, the guide's t_COM_pause for repeated
-  commands; half the shortest failsafe timeout of 10 s). While paused the heartbeat is
-  `curr 6000`, not `ena 0`: `ena 0` stays in force until `ena 1` or `currtime`
-  (guide 3.3.1) and repeating it would silence the station for 2 s each time; 6000 mA
-  is the lowest legal value, so anything that re-enables the station starts at the
-  minimum.
+- Renewal: only `curr`, `currtime` and `ena` keep the failsafe watchdog from firing.
+  The regulator decides when a setpoint goes out (on a change, a disagreeing reading,
+  or renewal no more often than `min_resend_interval_s`, the guide's 5 s t_COM_pause
+  for repeated commands); each `apply_setpoint` call sends. Enabling sends `curr`
+  before `ena 1`, so the station starts at the new current, never at an old higher
+  one. A pause that is already in force is renewed with `curr 6000`, not `ena 0`:
+  `ena 0` stays in force until `ena 1` or `currtime` (guide 3.3.1) and repeating it
+  would silence the station for 2 s each time; 6000 mA is the lowest legal value, so
+  anything that re-enables the station starts at the minimum.
 - During the 2 s pause after `ena 0` the station must not be spoken to. `read()` then
   answers without I/O: paused, no current, no setpoint. Reporting no current is the
   safe side: whatever the vehicle still draws while the contactor opens stays in the
-  house load the loop computes. `apply_setpoint` with a current > 0 is deferred to the
-  first cycle after the pause (the station stays off meanwhile, drawing less, not more).
+  house load the loop computes. `apply_setpoint` with a current > 0 returns False
+  during the pause (held back: the regulator asks again next cycle; the station stays
+  off meanwhile, drawing less, not more).
+- Clocks: `clock` (the regulator's) stamps readings. Pacing on the wire (the report
+  cache, the silence after `ena 0`) runs on real monotonic time, like the shared
+  transport that enforces it, because the station keeps real time.
 - Reading cost: `report 3` (the currents) on every call; `report 2` only when the
   cached one is older than t_COM_pause (5 s) or the station has announced a change of
   State, Plug, Enable sys or Max curr since (it sends those on its own). One exchange
@@ -118,6 +123,7 @@ class KebaUdpDriver(ChargerDriver):
     """
 
     key = "keba-udp"
+    min_resend_interval_s = REPEAT_PAUSE_S
 
     def __init__(
         self,
@@ -125,20 +131,21 @@ class KebaUdpDriver(ChargerDriver):
         host: str,
         *,
         timeout_s: float = 1.5,
-        heartbeat_interval_s: float = REPEAT_PAUSE_S,
+        report2_max_age_s: float = REPEAT_PAUSE_S,
         failsafe_persist: bool = True,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if timeout_s <= 0:
             raise ValueError("timeout_s must be positive")
-        if heartbeat_interval_s <= 0:
-            raise ValueError("heartbeat_interval_s must be positive")
+        if report2_max_age_s <= 0:
+            raise ValueError("report2_max_age_s must be positive")
         self.transport = transport
         self.host = host
         self.timeout_s = timeout_s
-        self.heartbeat_interval_s = heartbeat_interval_s
+        self.report2_max_age_s = report2_max_age_s
         self.failsafe_persist = failsafe_persist
+        self.clock = clock
         self._last_report2: Report2 | None = None
-        self._last_feed_s = -math.inf
         self._expect_disabled = False
         self._quiet_until_s = -math.inf
         self._last_plug: int | None = None
@@ -153,37 +160,37 @@ class KebaUdpDriver(ChargerDriver):
 
     async def read(self) -> ChargerReading:
         """State and phase currents from a fresh `report 2` and `report 3` (none during the pause after `ena 0`)."""
+        taken_s = self.clock()
         if self._quiet():
-            return self._paused_reading()
-        return await self._bounded(self._read)
+            return self._paused_reading(taken_s)
+        return await self._bounded(lambda: self._read(taken_s))
 
     def _quiet(self) -> bool:
         return time.monotonic() < self._quiet_until_s
 
-    def _paused_reading(self) -> ChargerReading:
+    def _paused_reading(self, taken_s: float) -> ChargerReading:
         plug = plug_state(self._last_plug) if self._last_plug is not None else PlugState.PLUGGED
         return ChargerReading(
-            plug=plug, state=ChargingState.WAITING, enabled=False, current_a=(0.0, 0.0, 0.0), setpoint_a=0.0
+            plug=plug, state=ChargingState.WAITING, enabled=False, current_a=(0.0, 0.0, 0.0), setpoint_a=0.0,
+            monotonic_s=taken_s,
         )
 
-    async def apply_setpoint(self, current_a: float) -> None:
-        """0 -> `ena 0`; >0 -> `ena 1` if disabled, `curr <mA>`; checked in `report 2`."""
+    async def apply_setpoint(self, current_a: float, valid_for_s: float) -> bool:
+        """0 -> `ena 0` (or `curr 6000` if already off); >0 -> `curr <mA>`, `ena 1` if off; checked in `report 2`.
+
+        `valid_for_s` is not sent: the station's watchdog (`arm_failsafe`) is its only lifetime.
+        """
         if math.isnan(current_a) or current_a < 0:
             raise ValueError(f"setpoint must be >= 0 A, got {current_a}")
         milliamps = 0 if current_a == 0 else current_ma(current_a)
         if self._quiet():
-            return  # 0: already off; > 0: sent in the first cycle after the pause, see module docstring
-        await self._bounded(lambda: self._apply(milliamps))
+            return milliamps == 0  # 0: `ena 0` is in force; > 0: held back, see module docstring
+        return await self._bounded(lambda: self._apply(milliamps))
 
     async def arm_failsafe(self, settings: FailsafeSettings) -> FailsafeSettings:
         """`failsafe <t> <mA> <save>`, then return what `report 2` shows; a difference -> `ChargerRejected`."""
         timeout_s = failsafe_timeout(settings.timeout_s)
         milliamps = failsafe_current_ma(settings.current_a)
-        if timeout_s and timeout_s < 2 * self.heartbeat_interval_s:
-            raise ValueError(
-                f"failsafe timeout {timeout_s} s is shorter than two heartbeats "
-                f"({self.heartbeat_interval_s:g} s each)"
-            )
         return await self._bounded(lambda: self._arm(timeout_s, milliamps))
 
     async def close(self) -> None:
@@ -191,11 +198,11 @@ class KebaUdpDriver(ChargerDriver):
 
     # -- the work, inside the deadline --------------------------------------------------
 
-    async def _read(self) -> ChargerReading:
+    async def _read(self, taken_s: float) -> ChargerReading:
         cached = self._last_report2
         fresh_enough = (
             cached is not None
-            and time.monotonic() - cached.received_s < self.heartbeat_interval_s
+            and time.monotonic() - cached.received_s < self.report2_max_age_s
             and self.transport.status_at_s(self.host) < cached.received_s
             and not self._expect_disabled
         )
@@ -212,30 +219,29 @@ class KebaUdpDriver(ChargerDriver):
             current_a=(currents_a[0], currents_a[1], currents_a[2]),
             setpoint_a=report2.max_curr_ma / 1000 if enabled else 0.0,
             energy_session_wh=energy_wh,
+            monotonic_s=taken_s,
         )
 
-    async def _apply(self, milliamps: int) -> None:
-        report2 = self._fresh_report2() or await self._report2()
-        heartbeat_due = time.monotonic() - self._last_feed_s >= self.heartbeat_interval_s
+    async def _apply(self, milliamps: int) -> bool:
         if milliamps == 0:
+            report2 = self._fresh_report2() or await self._report2()
             if report2.enable_user != 0:
                 await self._command(ena_command(False))
                 self._expect_disabled = True  # checked in the next report 2, see module docstring
                 self._quiet_until_s = time.monotonic() + self.transport.disable_pause_s
-            elif heartbeat_due:
+            else:
                 await self._command(curr_command(CURRENT_MIN_MA))
                 self._verify(await self._report2(), enable_user=0)
-            return
-        sent = False
+            return True
+        # `curr` at once, without asking first: a decrease must not wait for a report (100 ms apart).
+        await self._command(curr_command(milliamps))
+        report2 = await self._report2()
         if report2.enable_user != 1:
             await self._command(ena_command(True))
             self._expect_disabled = False
-            sent = True
-        if report2.curr_user_ma != milliamps or (heartbeat_due and not sent):
-            await self._command(curr_command(milliamps))
-            sent = True
-        if sent:
-            self._verify(await self._report2(), enable_user=1, curr_user_ma=milliamps)
+            report2 = await self._report2()
+        self._verify(report2, enable_user=1, curr_user_ma=milliamps)
+        return True
 
     async def _arm(self, timeout_s: int, milliamps: int) -> FailsafeSettings:
         await self._command(failsafe_command(timeout_s, milliamps, self.failsafe_persist))
@@ -290,8 +296,6 @@ class KebaUdpDriver(ChargerDriver):
         )
         if not isinstance(message, Ack):
             raise ChargerProtocolError(f"{self.host}: {command!r} answered {message!r}")
-        if command.startswith(("curr ", "ena ")):
-            self._last_feed_s = time.monotonic()
 
     async def _bounded(self, work: Callable[[], Awaitable[T]]) -> T:
         """Run `work` within `timeout_s`; log reachability on its edges only."""

@@ -45,6 +45,7 @@ class SimulatedStation:
         self.failsafe_active = False
         self.online = True
         self.energy_session_wh = 0.0
+        self.commands_received = 0
         self._clock = clock
         self._last_command_s = clock()
 
@@ -93,20 +94,27 @@ class SimulatedStation:
     def command(self, current_a: float) -> None:
         """A setpoint from the agent; it also feeds the watchdog."""
         self._last_command_s = self._clock()
+        self.commands_received += 1
         self.failsafe_active = False
         self.enabled = current_a > 0
         self.setpoint_a = float(current_a)
 
 
 class SimulatedChargerDriver(ChargerDriver):
-    """Drives a `SimulatedStation` as if over a wire: offline stations raise like unreachable ones."""
+    """Drives a `SimulatedStation` as if over a wire: offline stations raise like unreachable ones.
+
+    `clock` stamps readings; it is the regulator's clock (the station keeps its
+    own, the world's), so a test can age readings apart from the world.
+    """
 
     key = "simulated"
 
-    def __init__(self, station: SimulatedStation):
+    def __init__(self, station: SimulatedStation, *, clock=time.monotonic):
         self.station = station
+        self.clock = clock
 
     async def start(self) -> None:
+        """Nothing to open."""
         return None
 
     def _check_online(self) -> None:
@@ -114,7 +122,9 @@ class SimulatedChargerDriver(ChargerDriver):
             raise ChargerUnreachable(f"simulated station {self.station.station_id} is offline")
 
     async def read(self) -> ChargerReading:
+        """The station's state now."""
         self._check_online()
+        taken_s = self.clock()
         station = self.station
         drawn = station.current_a()
         if station.vehicle is None:
@@ -125,19 +135,23 @@ class SimulatedChargerDriver(ChargerDriver):
             plug, state = PlugState.PLUGGED, ChargingState.WAITING
         return ChargerReading(
             plug=plug, state=state, enabled=station.enabled, current_a=drawn,
-            setpoint_a=station.effective_limit_a(), energy_session_wh=station.energy_session_wh,
+            setpoint_a=station.effective_limit_a(), energy_session_wh=station.energy_session_wh, monotonic_s=taken_s,
         )
 
-    async def apply_setpoint(self, current_a: float) -> None:
+    async def apply_setpoint(self, current_a: float, valid_for_s: float) -> bool:
+        """Command the station (no lifetime of its own: its watchdog is the armed failsafe)."""
         self._check_online()
         if current_a and not DEFAULT_MIN_CURRENT_A <= current_a <= 80:
             raise ValueError(f"setpoint {current_a} A is outside 0 or 6..80 A")
         self.station.command(current_a)
+        return True
 
     async def arm_failsafe(self, settings: FailsafeSettings) -> FailsafeSettings:
+        """Set the station's watchdog; it reports back what it took."""
         self._check_online()
         self.station.failsafe = settings
         return settings
 
     async def close(self) -> None:
+        """Nothing to release."""
         return None

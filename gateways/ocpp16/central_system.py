@@ -56,7 +56,7 @@ class CentralSystem:
 
     def __init__(self, gateway: GatewayConfig, *, clock=time.monotonic):
         self.host, self.port = split_listen(gateway.ocpp_listen)
-        self.listen = gateway.ocpp_listen
+        self.settings = (gateway.ocpp_listen, gateway.ocpp_tls_cert, gateway.ocpp_tls_key)
         self.tls = (gateway.ocpp_tls_cert, gateway.ocpp_tls_key)
         self.clock = clock
         self.links: dict[str, ChargePointLink] = {}

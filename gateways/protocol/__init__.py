@@ -7,8 +7,11 @@ everywhere. Free of Django and of the agent's runtime.
 """
 
 from gateways.protocol.config import (
+    CHARGER_DRIVER_TABLE,
     CHARGER_DRIVERS,
+    DRIVERS_WITHOUT_HOST,
     ChargerConfig,
+    ChargerDriverSpec,
     ConfigError,
     GatewayConfig,
     MeterConfig,
@@ -32,9 +35,12 @@ from gateways.protocol.telemetry import (
 )
 
 __all__ = [
+    "CHARGER_DRIVER_TABLE",
     "CHARGER_DRIVERS",
+    "DRIVERS_WITHOUT_HOST",
     "EVENT_TYPES",
     "ChargerConfig",
+    "ChargerDriverSpec",
     "ChargerSample",
     "ConfigError",
     "GatewayConfig",

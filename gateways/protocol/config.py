@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 
 from balancing import DEFAULT_MIN_CURRENT_A, PHASE_ROTATIONS
 from gateways.protocol.fields import Fields, SchemaError, check_number
-from gateways.protocol.ocpp_keys import OCPP_DRIVER, check_ocpp_identities_once, parse_ocpp_keys, split_listen
+from gateways.protocol.ocpp_keys import check_ocpp_identities_once, parse_ocpp_keys, split_listen
 from gateways.protocol.limits import (
     CHARGER_CURRENT_RANGE_A,
     DEFAULT_OCPP_PORT,
@@ -30,10 +30,55 @@ from gateways.protocol.limits import (
     meter_timeout_error,
 )
 
-CHARGER_DRIVERS: tuple[str, ...] = ("keba-udp", "keba-modbus", "ocpp16", "simulated")
-"""Keys of the charger drivers the agent ships; the agent's driver registry maps each to its class."""
+STATION_BY_HOST = "host"
+"""Uniqueness rule: the driver takes the whole host (KEBA UDP: the station's port 7090 is fixed)."""
+STATION_BY_HOST_AND_PORT = "host+port"
+"""Uniqueness rule: stations on one host are told apart by port (Modbus TCP servers, simulators)."""
+STATION_BY_IDENTITY = "identity"
+"""Uniqueness rule: the charger dials in (OCPP); its charge point identity is the station (see ocpp_keys)."""
+STATION_IN_PROCESS = "in-process"
+"""Uniqueness rule: no address at all (the simulated driver); the charger id is the station."""
 
-DRIVERS_WITHOUT_HOST: tuple[str, ...] = ("simulated", OCPP_DRIVER)
+
+@dataclass(frozen=True)
+class ChargerDriverSpec:
+    """What the config needs to know about one charger driver: its address and how its stations are told apart."""
+
+    key: str
+    needs_host: bool
+    default_port: int | None
+    default_unit_id: int | None
+    station_rule: str
+
+    def station_port(self, port: int | None) -> int | None:
+        """The port a charger of this driver is reached on: its own, else the driver's default."""
+        return port if port is not None else self.default_port
+
+
+CHARGER_DRIVER_TABLE: dict[str, ChargerDriverSpec] = {
+    spec.key: spec
+    for spec in (
+        # KEBA UDP Programmers Guide V2.01, 2.2: the station listens on UDP 7090, not configurable.
+        ChargerDriverSpec("keba-udp", needs_host=True, default_port=7090, default_unit_id=None,
+                          station_rule=STATION_BY_HOST),
+        # KEBA P30/P40 Modbus TCP Programmers Guides: port 502, unit id 255 (see keba_modbus_registers).
+        ChargerDriverSpec("keba-modbus", needs_host=True, default_port=502, default_unit_id=255,
+                          station_rule=STATION_BY_HOST_AND_PORT),
+        # OCPP-J 1.6, 3.1: the charge point dials in to the agent's `ocpp_listen`; its identity is the station.
+        ChargerDriverSpec("ocpp16", needs_host=False, default_port=None, default_unit_id=None,
+                          station_rule=STATION_BY_IDENTITY),
+        ChargerDriverSpec("simulated", needs_host=False, default_port=None, default_unit_id=None,
+                          station_rule=STATION_IN_PROCESS),
+    )
+}
+"""The one table of charger drivers; the agent's registry maps each key to the class that speaks it."""
+
+CHARGER_DRIVERS: tuple[str, ...] = tuple(CHARGER_DRIVER_TABLE)
+"""Keys of the charger drivers the agent ships."""
+
+DRIVERS_WITHOUT_HOST: tuple[str, ...] = tuple(key for key, spec in CHARGER_DRIVER_TABLE.items() if not spec.needs_host)
+"""Driver keys whose chargers need no network address."""
+
 MAX_CHARGER_CURRENT_A = CHARGER_CURRENT_RANGE_A[1]
 KEBA_FAILSAFE_TIMEOUT_RANGE_S = FAILSAFE_TIMEOUT_RANGE_S
 
@@ -252,7 +297,7 @@ def _parse_meter(f: Fields, poll_interval_s: float) -> MeterConfig:
 def _parse_charger(f: Fields) -> ChargerConfig:
     driver = f.string("driver", choices=CHARGER_DRIVERS)
     host = f.host("host", None)
-    if host is None and driver not in DRIVERS_WITHOUT_HOST:
+    if host is None and CHARGER_DRIVER_TABLE[driver].needs_host:
         raise ConfigError(f.at("host"), f"is required for the {driver} driver (the charger's IP address or host name)")
     low_a, high_a = CHARGER_CURRENT_RANGE_A
     min_current_a = f.number("min_current_a", DEFAULT_MIN_CURRENT_A, minimum=low_a, maximum=high_a)
@@ -290,22 +335,26 @@ def _check_unique(ids, path: str, key: str) -> None:
 
 
 def drives_same_station(charger: ChargerConfig, other: ChargerConfig) -> bool:
-    """Whether two configured chargers would command one physical station."""
+    """Whether two configured chargers would command one physical station (by each driver's uniqueness rule)."""
     if charger.host is None or other.host is None or charger.host != other.host:
         return False
-    return "keba-udp" in (other.driver, charger.driver) or other.port == charger.port
+    spec_a, spec_b = CHARGER_DRIVER_TABLE[charger.driver], CHARGER_DRIVER_TABLE[other.driver]
+    if STATION_BY_HOST in (spec_a.station_rule, spec_b.station_rule):
+        return True
+    return spec_a.station_port(charger.port) == spec_b.station_port(other.port)
 
 
 def _check_stations_driven_once(networks: tuple[NetworkConfig, ...]) -> None:
     """One station must never be commanded by two chargers (e.g. over UDP and Modbus at once).
 
-    KEBA's UDP port is fixed, so a host driven over UDP is taken whole; Modbus
-    stations are told apart by host and port (simulators share one address).
+    Each driver's uniqueness rule is in `CHARGER_DRIVER_TABLE`: a driver that
+    takes a whole host (KEBA UDP) clashes with any other charger on that host;
+    host-and-port drivers clash on the same host and port (default filled in).
     """
     taken: list[tuple[ChargerConfig, str]] = []
     for n_index, network in enumerate(networks):
         for c_index, charger in enumerate(network.chargers):
-            if charger.host is None:
+            if charger.host is None or CHARGER_DRIVER_TABLE[charger.driver].station_rule == STATION_IN_PROCESS:
                 continue
             for other, name in taken:
                 if drives_same_station(charger, other):

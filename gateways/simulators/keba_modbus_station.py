@@ -8,13 +8,20 @@ station answers a malformed request is not documented; the simulator's choices a
 unknown or write-only address -> 2 (illegal data address), wrong count or a value out
 of range -> 3 (illegal data value), function 16 -> 1 (illegal function).
 
-Simulator assumptions, not KEBA facts: any write to 5004, 5014 or 5018 feeds the
-failsafe watchdog; 5016 (failsafe current) exists as the lead's notes say (unconfirmed).
+The failsafe follows [KEBA-P40-1.02] 4.7 (see the registers module): 5016 takes 0 or
+6000..32000 mA and shows in 1600, 5018 takes 0 or 5..600 s and shows in 1602; when the
+timer runs out the station applies the failsafe current until the next command. The
+guide restarts the timer on every Modbus TCP command; this simulator restarts it on
+writes only, the stricter reading, so tests show that the agent's setpoints (not its
+reads) keep the failsafe quiet. The watchdog runs on the model's clock, which tests
+inject.
 
 pymodbus 3.16's `SimDevice` with an `action` callback does the work: the datastore holds
 the register image, the callback refreshes it from the model before each read and
 applies each write to the model. For tests: `exception_code` makes every request fail
-with that Modbus exception, `hang_up` closes the connection when the next request arrives.
+with that Modbus exception, `hang_up` closes the connection when the next request arrives,
+`ignore_writes` acknowledges writes to those addresses without applying them (a firmware
+without the register, as far as the read-back can tell).
 """
 
 from __future__ import annotations
@@ -28,12 +35,7 @@ from pymodbus.server import ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
 from gateways.chargers import keba_modbus_registers as regs
-from gateways.chargers.keba_udp_protocol import (
-    CURRENT_MAX_MA,
-    CURRENT_MIN_MA,
-    FAILSAFE_TIMEOUT_MAX_S,
-    FAILSAFE_TIMEOUT_MIN_S,
-)
+from gateways.chargers.keba_udp_protocol import CURRENT_MAX_MA, CURRENT_MIN_MA
 from gateways.simulators.keba_station import KebaStationModel
 
 log = logging.getLogger(__name__)
@@ -54,7 +56,7 @@ READABLE = (
 )
 WRITABLE = (
     regs.SET_CHARGING_CURRENT.address, regs.SET_ENABLE.address,
-    regs.SET_FAILSAFE_CURRENT_UNCONFIRMED.address, regs.SET_FAILSAFE_TIMEOUT.address,
+    regs.SET_FAILSAFE_CURRENT.address, regs.SET_FAILSAFE_TIMEOUT.address,
 )
 
 
@@ -77,6 +79,7 @@ class KebaModbusStation:
         self.product = product
         self.exception_code: int | None = None
         self.hang_up = False
+        self.ignore_writes: set[int] = set()
         self.requests: list[tuple[int, int, int]] = []  # (function code, address, count)
         self._server: ModbusTcpServer | None = None
         self._ticker: asyncio.Task[None] | None = None
@@ -132,7 +135,8 @@ class KebaModbusStation:
         set_values: list[int] | list[bool] | None,
     ) -> ExcCodes | None:
         """pymodbus calls this before it serves a request: refresh the image, apply writes, or refuse."""
-        self.requests.append((function_code, address, count))
+        if not (function_code == 6 and set_values is None):  # pymodbus' echo of a write is not a request
+            self.requests.append((function_code, address, count))
         if self.hang_up:
             self._close_connections()
             return ExcCodes.DEVICE_FAILURE  # never reaches the client: the connection is gone
@@ -152,8 +156,8 @@ class KebaModbusStation:
         if function_code == 6:
             if address not in WRITABLE:
                 return ExcCodes.ILLEGAL_ADDRESS
-            if set_values is None:
-                return None  # pymodbus reads the register back to echo the write
+            if set_values is None or address in self.ignore_writes:
+                return None  # pymodbus reads the register back to echo the write; or a test's deaf register
             return self._write(address, int(set_values[0]))
         return ExcCodes.ILLEGAL_FUNCTION
 
@@ -167,12 +171,12 @@ class KebaModbusStation:
             if value not in (0, 1):
                 return ExcCodes.ILLEGAL_VALUE
             model.set_enabled(value == 1)
-        elif address == regs.SET_FAILSAFE_CURRENT_UNCONFIRMED.address:
-            if value != 0 and not CURRENT_MIN_MA <= value <= CURRENT_MAX_MA:
+        elif address == regs.SET_FAILSAFE_CURRENT.address:
+            if value != 0 and not regs.FAILSAFE_CURRENT_MIN_MA <= value <= regs.FAILSAFE_CURRENT_MAX_MA:
                 return ExcCodes.ILLEGAL_VALUE
             model.set_failsafe(model.tmo_fs_s, value)
         elif address == regs.SET_FAILSAFE_TIMEOUT.address:
-            if value != 0 and not FAILSAFE_TIMEOUT_MIN_S <= value <= FAILSAFE_TIMEOUT_MAX_S:
+            if value != 0 and not regs.FAILSAFE_TIMEOUT_MIN_S <= value <= regs.FAILSAFE_TIMEOUT_MAX_S:
                 return ExcCodes.ILLEGAL_VALUE
             model.set_failsafe(value, model.curr_fs_ma)
         return None

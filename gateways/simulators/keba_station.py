@@ -8,9 +8,9 @@ Plug 3 (cable locked in the station, no vehicle) / 7 (vehicle connected and lock
 currents in mA, energy in 0.1 Wh.
 
 The failsafe watchdog: after `timeout_s` without a feeding command (the UDP guide names
-`curr`, `currtime`, `ena`) the station limits itself to the failsafe current (0: stops
-charging) until the next feeding command. `failsafe_time_scale` shrinks the watchdog's
-seconds for tests: at 0.05 a 10 s timeout (the guide's minimum) fires after 0.5 s.
+`curr`, `currtime`, `ena`; over Modbus the simulator counts writes) the station limits
+itself to the failsafe current (0: stops charging) until the next feeding command. It
+runs on the injected `clock`, so tests step time instead of sleeping through it.
 """
 
 from __future__ import annotations
@@ -49,13 +49,9 @@ class KebaStationModel:
         self,
         *,
         hardware_max_ma: int = 32000,
-        failsafe_time_scale: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if failsafe_time_scale <= 0:
-            raise ValueError("failsafe_time_scale must be positive")
         self.hardware_max_ma = hardware_max_ma
-        self.failsafe_time_scale = failsafe_time_scale
         self._clock = clock
         self.enable_sys = 1
         self.enable_user = 1
@@ -114,8 +110,7 @@ class KebaStationModel:
         energy = self.power_mw / 1000 * elapsed_s / 3600 * 10  # 0.1 Wh
         self.session_energy_01wh += energy
         self.total_energy_01wh += energy
-        watchdog_s = self.tmo_fs_s * self.failsafe_time_scale
-        if self.tmo_fs_s and not self.failsafe_active and now - self._last_feed_s >= watchdog_s:
+        if self.tmo_fs_s and not self.failsafe_active and now - self._last_feed_s >= self.tmo_fs_s:
             self.failsafe_active = True
 
     # -- what reports show -------------------------------------------------------------------

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from gateways.protocol import ConfigError, parse_site_config
+from gateways.chargers.registry import FACTORIES
+from gateways.protocol import CHARGER_DRIVER_TABLE, CHARGER_DRIVERS, DRIVERS_WITHOUT_HOST, ConfigError, parse_site_config
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -150,6 +151,26 @@ def test_modbus_simulators_on_one_address_are_told_apart_by_port():
         {"id": "b", "driver": "keba-modbus", "host": "127.0.0.1", "port": 5021, "max_current_a": 16},
     ]
     assert len(parse_site_config(data).networks[0].chargers) == 2
+
+
+def test_a_modbus_station_on_its_default_port_is_the_same_station_as_one_on_port_502():
+    data = example()
+    data["networks"][0]["chargers"] = [
+        {"id": "a", "driver": "keba-modbus", "host": "192.0.2.30", "max_current_a": 16},
+        {"id": "b", "driver": "keba-modbus", "host": "192.0.2.30", "port": 502, "max_current_a": 16},
+    ]
+    with pytest.raises(ConfigError, match=r"chargers\[1\].host: 192.0.2.30 is already driven as main/a"):
+        parse_site_config(data)
+
+
+def test_simulated_and_ocpp_chargers_need_no_host_and_every_driver_in_the_table_has_a_factory():
+    assert DRIVERS_WITHOUT_HOST == ("ocpp16", "simulated")  # OCPP chargers dial in to the gateway
+    assert set(CHARGER_DRIVERS) == set(CHARGER_DRIVER_TABLE) == set(FACTORIES)
+    assert CHARGER_DRIVER_TABLE["keba-udp"].station_rule == "host"  # port 7090 is fixed: the whole host
+    assert (CHARGER_DRIVER_TABLE["keba-modbus"].default_port, CHARGER_DRIVER_TABLE["keba-modbus"].default_unit_id) == (502, 255)
+    data = example()
+    data["networks"][0]["chargers"] = [{"id": "sim", "driver": "simulated", "max_current_a": 16}]
+    assert parse_site_config(data).networks[0].chargers[0].host is None
 
 
 def test_the_cli_check_command_reports_a_broken_file_in_one_line(tmp_path):

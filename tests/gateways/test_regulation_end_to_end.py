@@ -6,6 +6,8 @@ a real meter. Pacing and hysteresis are switched off here (they have their own
 tests in tests/balancing) so each cycle shows the safe allocation directly.
 """
 
+import time
+
 import pytest
 import pytest_asyncio
 
@@ -246,7 +248,7 @@ async def test_when_the_gateway_dies_the_chargers_fall_back_by_themselves_within
             await site.cycle()
         assert sum(s.effective_limit_a() for s in world.stations.values()) > 20  # charging well above fallback
     finally:
-        await site.agent.close()  # the gateway is gone: no more heartbeats
+        await site.agent.close()  # the gateway is gone: no more setpoint renewals
     now[0] += 11  # past the 10 s failsafe timeout
     world.advance(1)
     power_w = sum(
@@ -264,7 +266,8 @@ async def test_a_charger_reporting_nonsense_pauses_everything_instead_of_stoppin
     async def nonsense():
         from gateways.chargers.base import ChargerReading, ChargingState, PlugState
 
-        return ChargerReading(PlugState.PLUGGED, ChargingState.CHARGING, True, (float("nan"), 0.0, 0.0), 16.0)
+        return ChargerReading(PlugState.PLUGGED, ChargingState.CHARGING, True, (float("nan"), 0.0, 0.0), 16.0,
+                              monotonic_s=time.monotonic())
 
     site.regulator.slots["cp1"].driver.read = nonsense
     result = await site.cycle()

@@ -18,7 +18,8 @@ STATUS = {
     "gateway": "g", "cycles": 7, "overruns": 0, "buffered_items": 3, "uptime_s": 1.0,
     "networks": {"main": {"mode": "fallback", "meter_available": False, "grid_current_a": None, "headroom_a": None,
                           "chargers": {"cp1": {"available": True, "setpoint_a": 6.0, "reason": "fallback",
-                                               "current_a": [6, 6, 6], "failsafe_armed": True}}}},
+                                               "current_a": [6, 6, 6], "failsafe_armed": True,
+                                               "failsafe": {"confirmed": True, "current_a": 6.0, "timeout_s": 60}}}}},
 }
 
 
@@ -27,6 +28,13 @@ def test_metrics_show_fallback_and_setpoints():
     assert 'fuseguard_fallback{network="main"} 1' in text
     assert 'fuseguard_charger_setpoint_amperes{network="main",charger="cp1"} 6.0' in text
     assert "fuseguard_cycles_total 7" in text
+
+
+def test_metrics_show_each_chargers_confirmed_failsafe():
+    text = prometheus_text(STATUS)
+    assert 'fuseguard_charger_failsafe_confirmed{network="main",charger="cp1"} 1' in text
+    assert 'fuseguard_charger_failsafe_current_amperes{network="main",charger="cp1"} 6.0' in text
+    assert 'fuseguard_charger_failsafe_timeout_seconds{network="main",charger="cp1"} 60' in text
 
 
 @pytest.mark.asyncio

@@ -22,11 +22,24 @@ from gateways.simulators.keba_udp_station import KebaUdpStation
 GATEWAY_IP = "127.0.0.1"
 STATION_A_IP = "127.0.0.2"
 STATION_B_IP = "127.0.0.3"
-# The watchdog's seconds run 20x faster in the simulators: the guide's shortest
-# failsafe timeout (10 s) fires after 0.5 s.
-FAILSAFE_TIME_SCALE = 0.05
 # ena 0 asks for 2 s of silence in the field; the tests shorten it, the rule stays.
 TEST_DISABLE_PAUSE_S = 0.3
+# How long the tests' setpoints are valid (the regulator passes the failsafe timeout).
+VALID_FOR_S = 60.0
+
+
+class SteppedClock:
+    """Monotonic seconds that move only when a test says so: the stations' watchdogs run on it."""
+
+    def __init__(self, start_s: float = 1000.0) -> None:
+        self.now_s = start_s
+
+    def __call__(self) -> float:
+        return self.now_s
+
+    def advance(self, seconds: float) -> None:
+        """Let `seconds` pass."""
+        self.now_s += seconds
 
 
 def free_udp_port() -> int:
@@ -52,24 +65,30 @@ def free_udp_port() -> int:
 
 
 @pytest_asyncio.fixture
+async def station_clock() -> SteppedClock:
+    """The simulated stations' clock (watchdog, energy); the sockets stay real."""
+    return SteppedClock()
+
+
+@pytest_asyncio.fixture
 async def udp_port() -> int:
     """The port every UDP party of one test uses (7090 in the field)."""
     return free_udp_port()
 
 
 @pytest_asyncio.fixture
-async def station_a(udp_port: int) -> AsyncIterator[KebaUdpStation]:
+async def station_a(udp_port: int, station_clock: SteppedClock) -> AsyncIterator[KebaUdpStation]:
     """A simulated P30 on 127.0.0.2, without a vehicle."""
-    station = KebaUdpStation(STATION_A_IP, udp_port, model=KebaStationModel(failsafe_time_scale=FAILSAFE_TIME_SCALE))
+    station = KebaUdpStation(STATION_A_IP, udp_port, model=KebaStationModel(clock=station_clock))
     await station.start()
     yield station
     await station.close()
 
 
 @pytest_asyncio.fixture
-async def station_b(udp_port: int) -> AsyncIterator[KebaUdpStation]:
+async def station_b(udp_port: int, station_clock: SteppedClock) -> AsyncIterator[KebaUdpStation]:
     """A second simulated P30 on 127.0.0.3, without a vehicle."""
-    station = KebaUdpStation(STATION_B_IP, udp_port, model=KebaStationModel(failsafe_time_scale=FAILSAFE_TIME_SCALE))
+    station = KebaUdpStation(STATION_B_IP, udp_port, model=KebaStationModel(clock=station_clock))
     await station.start()
     yield station
     await station.close()
@@ -92,9 +111,9 @@ async def driver_a(transport: KebaUdpTransport, station_a: KebaUdpStation) -> Ke
 
 
 @pytest_asyncio.fixture
-async def modbus_station() -> AsyncIterator[KebaModbusStation]:
-    """A simulated P30 x-series on an ephemeral TCP port, without a vehicle."""
-    station = KebaModbusStation("127.0.0.1", 0, model=KebaStationModel(failsafe_time_scale=FAILSAFE_TIME_SCALE))
+async def modbus_station(station_clock: SteppedClock) -> AsyncIterator[KebaModbusStation]:
+    """A simulated P30 x-series / P40 on an ephemeral TCP port, without a vehicle."""
+    station = KebaModbusStation("127.0.0.1", 0, model=KebaStationModel(clock=station_clock))
     await station.start()
     yield station
     await station.close()

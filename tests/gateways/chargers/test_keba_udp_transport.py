@@ -14,7 +14,7 @@ from gateways.chargers.keba_udp import KebaUdpDriver
 from gateways.chargers.keba_udp_protocol import Ack, Report
 from gateways.chargers.keba_udp_transport import KebaUdpTransport
 
-from .conftest import STATION_A_IP, STATION_B_IP
+from .conftest import STATION_A_IP, STATION_B_IP, VALID_FOR_S
 
 REPORT_2 = {
     "ID": "2", "State": 2, "Plug": 7, "Enable sys": 1, "Enable user": 1, "Max curr": 16000,
@@ -90,7 +90,7 @@ async def test_tch_err_is_a_rejection(transport: KebaUdpTransport, peer: Scripte
     driver = KebaUdpDriver(transport, STATION_A_IP, timeout_s=1.0)
     await driver.start()
     with pytest.raises(ChargerRejected, match="TCH-ERR"):
-        await driver.apply_setpoint(10.0)
+        await driver.apply_setpoint(10.0, VALID_FOR_S)
 
 
 @pytest.mark.asyncio

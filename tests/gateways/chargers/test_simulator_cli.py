@@ -17,7 +17,7 @@ from gateways.chargers.keba_modbus import KebaModbusDriver
 from gateways.chargers.keba_udp import KebaUdpDriver
 from gateways.chargers.keba_udp_transport import KebaUdpTransport
 
-from .conftest import GATEWAY_IP, STATION_A_IP, free_udp_port
+from .conftest import GATEWAY_IP, STATION_A_IP, VALID_FOR_S, free_udp_port
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -78,7 +78,7 @@ async def test_keba_udp_simulator_from_the_command_line(udp_simulator: tuple[sub
     await driver.start()
     try:
         reading = await eventually(driver.read)
-        await driver.apply_setpoint(8.0)
+        await driver.apply_setpoint(8.0, VALID_FOR_S)
         charging = await driver.read()
     finally:
         transport.close()
