@@ -144,6 +144,7 @@ class CentralSession(ChargePoint):
             if problem:
                 link.mark_unusable(problem)
                 return
+            await self._ask_status()
             await self._clear_foreign_profiles()
             if link.failsafe_wanted is not None:
                 await self.arm_failsafe(link.failsafe_wanted)
@@ -197,6 +198,14 @@ class CentralSession(ChargePoint):
         if self.link.max_stack_level < 0:
             return f"reports ChargeProfileMaxStackLevel {self.link.max_stack_level}"
         return None
+
+    async def _ask_status(self) -> None:
+        """A charger that merely reconnects may not report its connector's status by itself (5.17 TriggerMessage)."""
+        try:
+            await self.ask(call.TriggerMessage(requested_message="StatusNotification",
+                                               connector_id=self.link.config.connector_id))
+        except OCPPError:
+            pass  # RemoteTrigger is optional; the status then comes with the charger's next change
 
     async def _clear_foreign_profiles(self) -> None:
         """Default profiles between our two layers would outrank the failsafe once the live layer lapses."""
