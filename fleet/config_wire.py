@@ -30,6 +30,9 @@ def gateway_wire(gateway) -> dict[str, Any]:
         "poll_interval_s": gateway.poll_interval_s,
         "failsafe_timeout_s": gateway.failsafe_timeout_s,
         "frozen_after_s": gateway.frozen_after_s,
+        "ocpp_listen": gateway.ocpp_listen,
+        "ocpp_tls_cert": gateway.ocpp_tls_cert or None,
+        "ocpp_tls_key": gateway.ocpp_tls_key or None,
     }
 
 
@@ -71,6 +74,10 @@ def charger_wire(charger) -> dict[str, Any]:
         "min_current_a": charger.min_current_a,
         "max_current_a": charger.max_current_a,
         "priority": charger.priority,
+        # OCPP's keys; empty means unset, which the protocol requires of other drivers.
+        "charge_point_id": charger.charge_point_id or None,
+        "connector_id": charger.connector_id,
+        "password": charger.password or None,
     }
 
 

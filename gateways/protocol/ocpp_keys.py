@@ -63,8 +63,8 @@ def parse_ocpp_keys(f: Fields, driver: str, charger_id: str, error) -> dict:
                     f"got {len(password)}")
     return {
         "charge_point_id": identity,
-        "connector_id": f.integer("connector_id", 1, minimum=OCPP_CONNECTOR_ID_RANGE[0],
-                                  maximum=OCPP_CONNECTOR_ID_RANGE[1]),
+        "connector_id": f.integer("connector_id", None, minimum=OCPP_CONNECTOR_ID_RANGE[0],
+                                  maximum=OCPP_CONNECTOR_ID_RANGE[1], nullable=True) or 1,
         "password": password,
     }
 
