@@ -94,8 +94,14 @@ class Ocpp16Driver(ChargerDriver):
         limit_a = link.live_a
         if limit_a is None and link.failsafe_confirmed is not None:
             limit_a = link.failsafe_confirmed.current_a
+        current_a = meter.current_a
+        if limit_a is not None:
+            # MeterValues lag up to a sample interval behind a lowered profile. The loop takes house load as
+            # grid minus the chargers' currents, so an old, higher current would hide load: count at most the
+            # limit the charger has accepted (any excess then counts as house load, which errs safe).
+            current_a = tuple(min(value, limit_a) for value in current_a)
         return ChargerReading(
-            plug=plug, state=state, enabled=bool(limit_a), current_a=meter.current_a, setpoint_a=limit_a,
+            plug=plug, state=state, enabled=bool(limit_a), current_a=current_a, setpoint_a=limit_a,
             energy_session_wh=link.energy_session_wh, monotonic_s=meter.monotonic_s,
         )
 

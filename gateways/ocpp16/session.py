@@ -144,7 +144,7 @@ class CentralSession(ChargePoint):
             if problem:
                 link.mark_unusable(problem)
                 return
-            await self._ask_status()
+            await self._trigger("StatusNotification")
             await self._clear_foreign_profiles()
             if link.failsafe_wanted is not None:
                 await self.arm_failsafe(link.failsafe_wanted)
@@ -152,6 +152,8 @@ class CentralSession(ChargePoint):
                 await self.send_live(link.live_a, link.live_valid_for_s)
             link.state = LinkState.READY
             link.problem = ""
+            # A first reading now rather than a sample interval later: a new agent arms and regulates at its next cycle.
+            await self._trigger("MeterValues")
             log.info("OCPP charge point %s configured (max stack level %s, samples every %g s)",
                      link.identity, link.max_stack_level, link.sample_interval_s)
         except (OCPPError, TimeoutError) as error:
@@ -199,13 +201,13 @@ class CentralSession(ChargePoint):
             return f"reports ChargeProfileMaxStackLevel {self.link.max_stack_level}"
         return None
 
-    async def _ask_status(self) -> None:
-        """A charger that merely reconnects may not report its connector's status by itself (5.17 TriggerMessage)."""
+    async def _trigger(self, message: str) -> None:
+        """Ask for a StatusNotification / MeterValues now (5.17 TriggerMessage): a charger that merely
+        reconnects may not report its connector's status by itself."""
         try:
-            await self.ask(call.TriggerMessage(requested_message="StatusNotification",
-                                               connector_id=self.link.config.connector_id))
+            await self.ask(call.TriggerMessage(requested_message=message, connector_id=self.link.config.connector_id))
         except OCPPError:
-            pass  # RemoteTrigger is optional; the status then comes with the charger's next change
+            pass  # RemoteTrigger is optional; the message then comes with the charger's next change or sample
 
     async def _clear_foreign_profiles(self) -> None:
         """Default profiles between our two layers would outrank the failsafe once the live layer lapses."""

@@ -20,6 +20,7 @@ import asyncio
 import base64
 import contextlib
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -61,10 +62,14 @@ class StationCounters:
     """What the central system did to this charge point, for tests."""
 
     connects: int = 0
+    connected_at_s: list = field(default_factory=list)
+    """Monotonic time of each websocket opened."""
     boots_sent: int = 0
     set_profiles: int = 0
     clears: list = field(default_factory=list)
     clock_sets: int = 0
+    profiles_received: list = field(default_factory=list)
+    """(monotonic time, profile id, first period's limit) of every profile accepted, for reaction benchmarks."""
 
 
 class OcppStation:
@@ -154,6 +159,12 @@ class OcppStation:
             return "Charging"
         return "SuspendedEVSE" if self.allowed_a() < MIN_CURRENT_A else "SuspendedEV"
 
+    def advance(self, dt_s: float) -> None:
+        """The simulated site's clock tick: a vehicle that wants a fixed energy (the demo's) takes it in."""
+        wanted = getattr(self.vehicle, "energy_wanted_wh", None)
+        if wanted is not None:
+            self.vehicle.energy_wanted_wh = max(0.0, wanted - sum(self.current_a()) * 230.0 * dt_s / 3600)
+
     def _integrate(self) -> None:
         now = asyncio.get_running_loop().time()
         if self._last_tick is not None:
@@ -192,6 +203,7 @@ class OcppStation:
                 async with connect(f"{self.url}/{self.identity}", subprotocols=["ocpp1.6"],
                                    additional_headers=self._headers(), open_timeout=5) as ws:
                     self.counters.connects += 1
+                    self.counters.connected_at_s.append(time.monotonic())
                     self._cp = _StationPoint(self, ws)
                     self.connected.set()
                     await self._serve(self._cp, boot=first or self.quirks.boot_on_connect)
@@ -320,6 +332,8 @@ class _StationPoint(ChargePoint):
         if station.quirks.reject_profiles or not unit_ok or profile["stack_level"] > station.quirks.max_stack_level:
             return call_result.SetChargingProfile(status="Rejected")
         station.profiles.install(connector_id, profile)
+        limit = profile["charging_schedule"]["charging_schedule_period"][0]["limit"]
+        station.counters.profiles_received.append((time.monotonic(), profile["charging_profile_id"], float(limit)))
         return call_result.SetChargingProfile(status="Accepted")
 
     @on(Action.clear_charging_profile)

@@ -191,6 +191,7 @@ async def test_ocpp_chargers_are_regulated_through_load_steps_meter_loss_and_mis
     assert status["cp-rejects"]["failsafe"]["confirmed"] is False
 
     # A house-load step on L1: the next cycle sends lower profiles, in force when it returns
+    await cycle_until(agent, world, lambda: world.stations["cp1"].allowed_a() > 0)
     before = world.stations["cp1"].allowed_a()
     world.house_load_a = [30.0, 2.0, 3.0]
     world.update_meter()
@@ -281,11 +282,17 @@ async def test_killing_the_agent_lets_every_charger_fall_back_to_its_failsafe_an
             assert world.house_load_a[phase] + load <= LIMIT_A
         assert sum(world.allowed_load_a()) * 230 <= FALLBACK_POWER_W
 
-        # A new agent: every charger dials in again, is re-armed and regulated above its failsafe again.
-        armed_before = {cid: world.stations[cid].counters.set_profiles for cid in REGULATED}
+        # A new agent: every charger dials in again and is re-armed within one poll of connecting.
+        received_before = {cid: len(world.stations[cid].counters.profiles_received) for cid in REGULATED}
+        connects_before = {cid: world.stations[cid].counters.connects for cid in REGULATED}
         agent = _start_agent(config_path)
-        await eventually(lambda: all(world.stations[cid].counters.set_profiles >= armed_before[cid] + 2
-                                     and holds(cid, LIVE_PROFILE_ID) for cid in REGULATED), 15, "re-armed and regulated")
+        await eventually(lambda: all(holds(cid, LIVE_PROFILE_ID) for cid in REGULATED), 15, "re-armed and regulated")
+        for cid in REGULATED:
+            counters = world.stations[cid].counters
+            assert counters.connects == connects_before[cid] + 1
+            failsafe_at_s = next(at for at, profile_id, _ in counters.profiles_received[received_before[cid]:]
+                                 if profile_id == FAILSAFE_PROFILE_ID)
+            assert failsafe_at_s - counters.connected_at_s[-1] <= 0.5 + 0.5  # one poll, plus configuring
     except AssertionError:
         agent.kill()
         print(agent.communicate(timeout=10)[0][-5000:])

@@ -33,7 +33,7 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 PASSWORD = "correct-horse-battery"
 IDENTITIES = ["cp-config", "cp-boot", "cp-read", "cp-power", "cp-flat", "cp-reject", "cp-malformed", "cp-neighbour",
-              "cp-secret", "cp-slow", "cp-replace"]
+              "cp-secret", "cp-slow", "cp-replace", "cp-lag"]
 
 
 class Clock:
@@ -201,6 +201,21 @@ async def test_meter_values_and_status_become_the_reading_and_go_stale_after_thr
     await eventually(lambda: driver.link.state is LinkState.OFFLINE, what="hung up")
     with pytest.raises(ChargerUnreachable, match="websocket closed"):
         await driver.read()
+
+
+async def test_a_current_reported_before_a_lower_profile_counts_at_most_the_new_limit(central):
+    url, drivers, _ = central
+    driver = drivers["cp-lag"]
+    async with connected_peer(url, "cp-lag") as peer:
+        await eventually(lambda: driver.link.state is LinkState.READY, what="configured")
+        sampled = [{"value": "16", "measurand": "Current.Import", "phase": p, "unit": "A"} for p in ("L1", "L2", "L3")]
+        await peer.call(call.MeterValues(connector_id=1, meter_value=[{"timestamp": "2026-12-01T00:00:01Z",
+                                                                         "sampled_value": sampled}]))
+        assert (await driver.read()).current_a == (16.0, 16.0, 16.0)
+        await driver.apply_setpoint(8.0, 10.0)
+        # The 16 A sample predates the profile: the house-load estimate must not see 8 A of load vanish.
+        reading = await driver.read()
+        assert (reading.current_a, reading.setpoint_a, reading.enabled) == ((8.0, 8.0, 8.0), 8.0, True)
 
 
 # --- chargers that cannot be regulated, and chargers with little room --------------------------
