@@ -71,10 +71,10 @@ def basic(identity: str, password: str) -> dict:
 
 
 @contextlib.asynccontextmanager
-async def connected_peer(url: str, identity: str, *, headers: dict | None = None, **peer_options):
-    """A Peer on an open websocket, served in the background while the block runs."""
+async def connected_peer(url: str, identity: str, *, headers: dict | None = None, ssl=None, **peer_options):
+    """A Peer on an open websocket (wss:// with `ssl`), served in the background while the block runs."""
     async with connect(f"{url}/{identity}", subprotocols=["ocpp1.6"], additional_headers=headers or {},
-                       open_timeout=5) as ws:
+                       open_timeout=5, ssl=ssl) as ws:
         peer = Peer(identity, ws, **peer_options)
         peer.task = asyncio.create_task(peer.start())
         try:
@@ -83,3 +83,12 @@ async def connected_peer(url: str, identity: str, *, headers: dict | None = None
             peer.task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await peer.task
+
+
+async def eventually(predicate, timeout_s: float = 3.0, what: str = "condition"):
+    """Wait until `predicate()` holds (polled every 20 ms)."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.02)

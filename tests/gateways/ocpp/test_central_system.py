@@ -26,7 +26,7 @@ from gateways.ocpp16.link import LinkState
 from gateways.ocpp16.profiles import FAILSAFE_PROFILE_ID, LIVE_PROFILE_ID
 from gateways.ocpp16.session import MEASURANDS
 from gateways.protocol import parse_site_config
-from tests.gateways.ocpp.peer import basic, connected_peer
+from tests.gateways.ocpp.peer import basic, connected_peer, eventually
 from tests.processes import free_port
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -64,15 +64,6 @@ async def central():
         await driver.start()
     yield f"ws://127.0.0.1:{context.ocpp.port}", drivers, clock
     await context.close()
-
-
-async def eventually(predicate, timeout_s: float = 3.0, what: str = "condition"):
-    """Wait until `predicate()` holds (polled every 20 ms)."""
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.02)
 
 
 # --- the handshake ---------------------------------------------------------------------------
