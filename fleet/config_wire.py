@@ -18,6 +18,7 @@ from typing import Any
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
 from gateways.protocol import ConfigError
+from gateways.protocol.limits import DEFAULT_OCPP_PORT
 
 PLACEHOLDER_ID = "new"
 """The id a not yet saved object is validated under (its key in the config is its primary key)."""
@@ -30,7 +31,7 @@ def gateway_wire(gateway) -> dict[str, Any]:
         "poll_interval_s": gateway.poll_interval_s,
         "failsafe_timeout_s": gateway.failsafe_timeout_s,
         "frozen_after_s": gateway.frozen_after_s,
-        "ocpp_listen": gateway.ocpp_listen,
+        "ocpp_listen": gateway.ocpp_listen or f"0.0.0.0:{DEFAULT_OCPP_PORT}",
         "ocpp_tls_cert": gateway.ocpp_tls_cert or None,
         "ocpp_tls_key": gateway.ocpp_tls_key or None,
     }

@@ -77,9 +77,9 @@ class Gateway(ProtocolChecked, models.Model):
         "Real meters refresh about once a second.",
     )
     ocpp_listen = models.CharField(
-        max_length=300, default=f"0.0.0.0:{DEFAULT_OCPP_PORT}",
-        help_text="Where the gateway's OCPP 1.6J central system listens for charge points (HOST:PORT); "
-        "opened only when a network has an OCPP charger.",
+        max_length=300, blank=True, default=f"0.0.0.0:{DEFAULT_OCPP_PORT}",
+        help_text="Where the gateway's OCPP 1.6J central system listens for charge points (HOST:PORT; empty: "
+        f"0.0.0.0:{DEFAULT_OCPP_PORT}); opened only when a network has an OCPP charger.",
     )
     ocpp_tls_cert = models.CharField(
         max_length=300, blank=True,
