@@ -148,6 +148,8 @@ class Agent:
                         "reason": last.allocation.reasons.get(charger_id) if last else None,
                         "current_a": list(slot.reading.current_a) if slot.reading and slot.available else None,
                         **failsafe_status(slot),
+                        "problem": None if slot.available else slot.problem,
+                        "failsafe_problem": slot.failsafe_problem,
                     }
                     for charger_id, slot in regulator.slots.items()
                 },

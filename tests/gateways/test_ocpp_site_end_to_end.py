@@ -189,6 +189,7 @@ async def test_ocpp_chargers_are_regulated_through_load_steps_meter_loss_and_mis
     # The charger that rejects profiles is unavailable with the reason; the others go on
     assert not slots["cp-rejects"].available and "rejects the" in slots["cp-rejects"].problem
     assert status["cp-rejects"]["failsafe"]["confirmed"] is False
+    assert "rejects the" in status["cp-rejects"]["problem"] and "rejects the" in status["cp-rejects"]["failsafe_problem"]
 
     # A house-load step on L1: the next cycle sends lower profiles, in force when it returns
     await cycle_until(agent, world, lambda: world.stations["cp1"].allowed_a() > 0)
