@@ -304,3 +304,25 @@ async def test_killing_the_agent_lets_every_charger_fall_back_to_its_failsafe_an
         output, _ = agent.communicate(timeout=20)
         await world.stop()
     assert "Traceback" not in output, output[-3000:]
+
+
+@pytest.mark.slow
+@pytest.mark.asyncio
+async def test_a_config_change_keeps_the_websockets_and_re_arms_every_charger(ocpp_site, tmp_path):
+    world, agent = ocpp_site
+    slots = agent.regulators["main"].slots
+    await cycle_until(agent, world, lambda: all(slots[cid].failsafe_confirmed for cid in REGULATED), check=False)
+    connects = {cid: world.stations[cid].counters.connects for cid in REGULATED}
+    received = {cid: len(world.stations[cid].counters.profiles_received) for cid in REGULATED}
+    data = site_config(tmp_path, agent.context.ocpp.port, world.meter.port)
+    data["networks"][0]["fallback_power_w"] = 4140  # a new failsafe plan
+    await agent.apply_config(parse_site_config(data))
+    new_slots = agent.regulators["main"].slots
+    await cycle_until(agent, world, lambda: all(new_slots[cid].failsafe_confirmed for cid in REGULATED))
+    plan = failsafe_plan(agent.config.networks[0], 10)
+    for cid in REGULATED:
+        counters = world.stations[cid].counters
+        assert counters.connects == connects[cid]  # no charge point had to dial in again
+        armed = [limit for _, profile_id, limit in counters.profiles_received[received[cid]:]
+                 if profile_id == FAILSAFE_PROFILE_ID]
+        assert armed and armed[-1] == plan[cid].current_a
