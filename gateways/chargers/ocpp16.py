@@ -12,6 +12,7 @@ unavailable with the reason in words, never regulated blindly.
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from ocpp.exceptions import OCPPError
@@ -29,6 +30,8 @@ from gateways.chargers.base import (
 from gateways.ocpp16.link import ChargePointLink, LinkState
 from gateways.ocpp16.session import CentralSession, ProfileRejected
 
+RETRY_UNUSABLE_AFTER_S = 60.0
+"""A charger that refused something (a profile, a setting) is configured afresh this long after, on the same connection."""
 STALE_AFTER_SAMPLES = 3
 """No MeterValues for this many sample intervals: the charger counts as unreachable."""
 CHARGING_THRESHOLD_A = 0.5
@@ -73,6 +76,10 @@ class Ocpp16Driver(ChargerDriver):
 
     def _ready_session(self) -> CentralSession:
         link = self.link
+        if link.retry_due(RETRY_UNUSABLE_AFTER_S):
+            # Refusals can be passing (a charger busy after a reboot); try the whole configuration once more.
+            link.state, link.problem = LinkState.CONFIGURING, f"being configured again after: {link.problem}"
+            link.reconfigure_task = asyncio.ensure_future(link.session.configure())
         if link.state is LinkState.UNUSABLE:
             raise ChargerRejected(f"OCPP charge point {link.identity} {link.problem}")
         if link.state is not LinkState.READY or link.session is None:

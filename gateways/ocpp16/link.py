@@ -65,6 +65,8 @@ class ChargePointLink:
         self.meter_start_wh: float | None = None
         self.energy_session_wh: float | None = None
         self.boot: dict | None = None
+        self.unusable_at_s = 0.0
+        self.reconfigure_task = None
 
     @property
     def identity(self) -> str:
@@ -101,11 +103,17 @@ class ChargePointLink:
             self.live_a = None
 
     def mark_unusable(self, problem: str) -> None:
-        """The charger refused something regulation needs; it stays unavailable until it reconnects."""
+        """The charger refused something regulation needs; unavailable until it reconnects or a retry succeeds."""
         if self.state is not LinkState.UNUSABLE:
             log.warning("OCPP charge point %s cannot be regulated: %s", self.identity, problem)
         self.state = LinkState.UNUSABLE
         self.problem = problem
+        self.unusable_at_s = self.clock()
+
+    def retry_due(self, after_s: float) -> bool:
+        """Whether an unusable charger on a live connection has waited `after_s` for another configuration."""
+        return self.state is LinkState.UNUSABLE and self.session is not None and \
+            self.clock() - self.unusable_at_s >= after_s
 
     # --- pushed state ---------------------------------------------------------------
 

@@ -24,6 +24,7 @@ from ocpp.messages import unpack
 from ocpp.routing import on
 from ocpp.v16 import ChargePoint, call, call_result
 from ocpp.v16.enums import Action, AuthorizationStatus, ConfigurationStatus, RegistrationStatus
+from websockets.exceptions import ConnectionClosed
 
 from gateways.chargers.base import FailsafeSettings
 from gateways.ocpp16.link import ChargePointLink, LinkState
@@ -158,6 +159,8 @@ class CentralSession(ChargePoint):
                      link.identity, link.max_stack_level, link.sample_interval_s)
         except (OCPPError, TimeoutError) as error:
             link.mark_unusable(f"configuration failed: {type(error).__name__}: {error}")
+        except ConnectionClosed:
+            pass  # the link went offline with its websocket
         except ProfileRejected as error:
             link.mark_unusable(str(error))
 

@@ -241,15 +241,27 @@ async def test_a_charger_without_room_for_two_layers_gets_the_live_layer_only_an
         assert peer.sent("ClearChargingProfile") == []
 
 
-async def test_a_rejected_profile_marks_the_charger_unavailable_with_the_reason(central):
-    url, drivers, _ = central
+async def test_a_rejected_profile_marks_the_charger_unavailable_with_the_reason_and_a_minute_later_it_is_retried(central):
+    url, drivers, clock = central
     driver = drivers["cp-reject"]
-    async with connected_peer(url, "cp-reject", profile_status="Rejected"):
+    async with connected_peer(url, "cp-reject", profile_status="Rejected") as peer:
         await eventually(lambda: driver.link.state is LinkState.READY, what="configured")
         with pytest.raises(ChargerRejected, match=r"rejects the live charging profile \(Rejected\)"):
             await driver.apply_setpoint(10.0, 10.0)
         with pytest.raises(ChargerRejected, match="rejects the live charging profile"):
             await driver.read()
+
+
+        # A minute later the charger is configured afresh on the same connection; now it takes profiles.
+        peer.profile_status = "Accepted"
+        clock.offset_s += 60
+        try:
+            with pytest.raises(ChargerUnreachable, match="being configured again after: rejects the live"):
+                await driver.read()
+            await eventually(lambda: driver.link.state is LinkState.READY, what="configured again")
+            assert await driver.apply_setpoint(10.0, 10.0) is True
+        finally:
+            clock.offset_s -= 60
 
 
 # --- robustness ------------------------------------------------------------------------------
