@@ -6,6 +6,9 @@ command over UDP; the agent runs as its own process, as in production, with
 one meter (Modbus TCP) and two KEBA stations (UDP) on loopback. Measured at
 poll intervals of 1 s and 0.25 s; target: <= poll interval + 100 ms.
 
+The same for OCPP 1.6J: from the step to the moment a simulated charge point
+receives the lowered live profile (SetChargingProfile) over its websocket.
+
 Resources: the agent with 1 meter and 10 KEBA stations at a 1 s poll, CPU
 share of one core and resident memory over a measuring window; targets <= 3 %
 and <= 80 MB.
@@ -33,6 +36,7 @@ from balancing.phases import grid_phase  # noqa: E402
 from bench.machine import describe  # noqa: E402
 from gateways.simulators.keba_station import KebaStationModel, Vehicle  # noqa: E402
 from gateways.simulators.keba_udp_station import KebaUdpStation  # noqa: E402
+from gateways.simulators.ocpp_station import OcppStation, OcppVehicle  # noqa: E402
 from meters.sim import MeterSimulator  # noqa: E402
 
 LIMIT_A = 32
@@ -177,6 +181,111 @@ async def reaction_times(poll_s: float, steps: int) -> list[float]:
     return reactions
 
 
+class OcppWorld(World):
+    """House, simulated OCPP charge points dialing in to the agent, and the meter seeing them all."""
+
+    def __init__(self, stations: int, ocpp_port: int):
+        self.house_a = [4.0, 3.0, 3.0]
+        self.rotations = ["L1L2L3", "L2L3L1", "L3L1L2"]
+        self.ocpp_port = ocpp_port
+        self.stations = [OcppStation(f"ws://127.0.0.1:{ocpp_port}", f"cp{i}", reconnect_s=0.2) for i in range(stations)]
+        self.meter = MeterSimulator("carlo-gavazzi-em24", port=free_port())
+        self.tick = 0
+
+    def grid_a(self) -> list[float]:
+        grid = list(self.house_a)
+        for index, station in enumerate(self.stations):
+            for phase, current in enumerate(station.current_a()):
+                grid[grid_phase(self.rotations[index % 3], phase)] += current
+        return grid
+
+    async def start(self) -> None:
+        for station in self.stations:
+            station.plug_in(OcppVehicle(max_current_a=16, phases=3))
+            await station.start()
+        self.update()
+        await self.meter.start()
+
+    async def follow(self) -> None:
+        while True:
+            await asyncio.sleep(0.02)
+            self.update()
+
+
+def ocpp_site_toml(world: OcppWorld, poll_s: float, state_dir: str) -> str:
+    chargers = "\n".join(
+        f'[[networks.chargers]]\nid = "cp{i}"\ndriver = "ocpp16"\nphase_rotation = "{world.rotations[i % 3]}"\n'
+        f"max_current_a = 16\n"
+        for i in range(len(world.stations))
+    )
+    return f"""
+[gateway]
+id = "bench"
+poll_interval_s = {poll_s}
+state_dir = "{state_dir}"
+ocpp_listen = "127.0.0.1:{world.ocpp_port}"
+failsafe_timeout_s = 10
+
+[[networks]]
+id = "main"
+max_current_per_phase_a = {LIMIT_A}
+fallback_power_w = 0
+
+[networks.meter]
+model = "carlo-gavazzi-em24"
+host = "127.0.0.1"
+port = {world.meter.port}
+
+{chargers}
+"""
+
+
+async def ocpp_reaction_times(poll_s: float, steps: int) -> list[float]:
+    """Load step at the meter -> lowered live profile at the first charge point."""
+    world = OcppWorld(2, free_port())
+    await world.start()
+    follower = asyncio.create_task(world.follow())
+    state_dir = tempfile.mkdtemp(prefix="fuseguard-bench-")
+    config = Path(state_dir) / "site.toml"
+    config.write_text(ocpp_site_toml(world, poll_s, state_dir))
+    agent = subprocess.Popen([sys.executable, "-m", "gateways", "run", "--config", str(config)], cwd=ROOT,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    reactions: list[float] = []
+    live_id = 4101  # gateways.ocpp16.profiles.LIVE_PROFILE_ID
+    try:
+        await asyncio.sleep(max(6.0, 12 * poll_s))  # connected, configured, armed, currents settled
+        station = world.stations[0]
+        for step in range(steps):
+            high = step % 2 == 0
+            received = station.counters.profiles_received
+            before = len(received)
+            before_a = station.allowed_a()
+            world.house_a[0] = 24.0 if high else 4.0
+            world.update()
+            step_s = time.monotonic()
+            if not high:
+                await asyncio.sleep(max(3.0, 12 * poll_s))
+                continue
+            reaction = None
+            while time.monotonic() < step_s + 5 and reaction is None:
+                await asyncio.sleep(0.002)
+                for at_s, profile_id, limit in received[before:]:
+                    if profile_id == live_id and limit < before_a:
+                        reaction = at_s - step_s
+                        break
+            if reaction is not None:
+                reactions.append(reaction)
+            await asyncio.sleep(max(2.0, 8 * poll_s))
+    finally:
+        agent.terminate()
+        agent.wait(timeout=20)
+        follower.cancel()
+        for station in world.stations:
+            await station.close()
+        await world.meter.stop()
+    return reactions
+
+
 def process_usage(pid: int) -> tuple[float, int]:
     """CPU seconds used so far and resident memory in bytes."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -210,14 +319,14 @@ async def resources(window_s: float) -> tuple[float, int]:
     return share, peak_rss
 
 
-def report_reaction(poll_s: float, reactions: list[float], steps: int) -> None:
+def report_reaction(poll_s: float, reactions: list[float], steps: int, row: str = "KEBA UDP") -> None:
     target_s = poll_s + 0.1
     if not reactions:
-        print(f"poll {poll_s:.2f} s: no reaction seen in {steps // 2 + steps % 2} steps")
+        print(f"{row}, poll {poll_s:.2f} s: no reaction seen in {steps // 2 + steps % 2} steps")
         return
     worst = max(reactions)
     print(
-        f"poll {poll_s:.2f} s: reaction median {statistics.median(reactions) * 1000:.0f} ms, "
+        f"{row}, poll {poll_s:.2f} s: reaction median {statistics.median(reactions) * 1000:.0f} ms, "
         f"worst {worst * 1000:.0f} ms over {len(reactions)} steps; target {target_s * 1000:.0f} ms; "
         f"target/worst = {target_s / worst:.2f}"
     )
@@ -231,6 +340,8 @@ async def main() -> None:
     print(describe())
     for poll_s in (1.0, 0.25):
         report_reaction(poll_s, await reaction_times(poll_s, args.steps), args.steps)
+    for poll_s in (1.0, 0.25):
+        report_reaction(poll_s, await ocpp_reaction_times(poll_s, args.steps), args.steps, row="OCPP 1.6J")
     share, rss = await resources(args.window_s)
     print(f"agent, 1 meter + 10 KEBA stations at 1 s poll: CPU {share * 100:.2f} % of a core (target 3 %, "
           f"ratio {0.03 / max(share, 1e-9):.1f}), peak RSS {rss / 2**20:.1f} MB (target 80 MB, ratio {80 * 2**20 / rss:.1f})")

@@ -18,6 +18,7 @@ from typing import Any
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
 from gateways.protocol import ConfigError
+from gateways.protocol.limits import DEFAULT_OCPP_PORT
 
 PLACEHOLDER_ID = "new"
 """The id a not yet saved object is validated under (its key in the config is its primary key)."""
@@ -32,6 +33,9 @@ def gateway_wire(gateway) -> dict[str, Any]:
         "failsafe_timeout_s": gateway.failsafe_timeout_s,
         "frozen_after_s": gateway.frozen_after_s,
         "time_zone": gateway.site.time_zone if gateway.site_id else "UTC",
+        "ocpp_listen": gateway.ocpp_listen or f"0.0.0.0:{DEFAULT_OCPP_PORT}",
+        "ocpp_tls_cert": gateway.ocpp_tls_cert or None,
+        "ocpp_tls_key": gateway.ocpp_tls_key or None,
     }
 
 
@@ -73,6 +77,10 @@ def charger_wire(charger) -> dict[str, Any]:
         "min_current_a": charger.min_current_a,
         "max_current_a": charger.max_current_a,
         "priority": charger.priority,
+        # OCPP's keys; empty means unset, which the protocol requires of other drivers.
+        "charge_point_id": charger.charge_point_id or None,
+        "connector_id": charger.connector_id,
+        "password": charger.password or None,
     }
 
 

@@ -77,8 +77,13 @@ async def run(args) -> int:
     if args.simulate:
         from gateways.simulation import SimulatedNetwork
 
+        from gateways.protocol.ocpp_keys import split_listen
+
+        ocpp_host, ocpp_port = split_listen(config.gateway.ocpp_listen)
+        scheme = "wss" if config.gateway.ocpp_tls_cert else "ws"
+        ocpp_url = f"{scheme}://{'127.0.0.1' if ocpp_host in ('0.0.0.0', '::') else ocpp_host}:{ocpp_port}"
         for network in config.networks:
-            simulated = SimulatedNetwork(network)
+            simulated = SimulatedNetwork(network, ocpp_url=ocpp_url)
             for station_id, station in simulated.stations.items():
                 context.simulated_stations[station_id] = station
                 if not args.simulate_life:

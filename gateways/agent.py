@@ -65,6 +65,7 @@ class Agent:
 
     async def start(self) -> None:
         """Open the meters and chargers of every network."""
+        await self.context.prepare(self.config)
         self.regulators = {n.id: await self._regulator(n) for n in self.config.networks}
         self.recorder.event("agent_started", None, f"{len(self.regulators)} network(s)")
 
@@ -123,7 +124,7 @@ class Agent:
             return
         async with self._lock:
             await self.close_regulators()
-            await self.context.close()
+            await self.context.close(reconfiguring=True)
             self.config = config
             self.context.gateway = config.gateway
             await self.start()
@@ -158,6 +159,8 @@ class Agent:
                         "reason": last.allocation.reasons.get(charger_id) if last else None,
                         "current_a": list(slot.reading.current_a) if slot.reading and slot.available else None,
                         **failsafe_status(slot),
+                        "problem": None if slot.available else slot.problem,
+                        "failsafe_problem": slot.failsafe_problem,
                     }
                     for charger_id, slot in regulator.slots.items()
                 },

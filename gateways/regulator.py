@@ -82,6 +82,8 @@ class ChargerSlot:
     failsafe_wanted: FailsafeSettings | None = None
     failsafe_confirmed: FailsafeSettings | None = None
     failsafe_next_try_s: float = 0.0
+    failsafe_problem: str | None = None
+    """Why the last arming was not confirmed, in words (e.g. an OCPP charger without room for the failsafe layer)."""
     problem: str = ""
 
     @property
@@ -353,7 +355,7 @@ class NetworkRegulator:
         for slot, outcome in zip(due, outcomes):
             wanted = slot.failsafe_wanted
             if isinstance(outcome, FailsafeSettings) and outcome == wanted:
-                slot.failsafe_confirmed = outcome
+                slot.failsafe_confirmed, slot.failsafe_problem = outcome, None
                 self.recorder.event(
                     "failsafe_armed", self.network.id,
                     f"{wanted.current_a:g} A after {wanted.timeout_s} s without the gateway", subject=slot.config.id,
@@ -364,6 +366,7 @@ class NetworkRegulator:
                 if isinstance(outcome, FailsafeSettings) else f"{type(outcome).__name__}: {outcome}"
             )
             slot.failsafe_next_try_s = now_s + FAILSAFE_RETRY_S
+            slot.failsafe_problem = detail
             log.warning("charger %s: failsafe not confirmed: %s", slot.config.id, detail)
             self.recorder.event("failsafe_failed", self.network.id, detail, subject=slot.config.id)
 

@@ -1,5 +1,9 @@
 """A simulated site: house load, simulated chargers with vehicles, and a meter simulator that sees them all.
 
+Chargers with the `simulated` driver are in-process stations; `ocpp16`
+chargers are simulated OCPP 1.6J charge points that dial in to the agent's
+central system at `ocpp_url`, over a real websocket, like real ones.
+
 The meter simulator serves the configured meter model over real Modbus TCP,
 so the agent reads it exactly as it reads a real meter; its values are the
 house load plus what the simulated chargers draw, mapped through each
@@ -15,7 +19,8 @@ import time
 
 from balancing.phases import grid_phase
 from gateways.chargers.simulated import SimulatedStation, Vehicle
-from gateways.protocol import NetworkConfig
+from gateways.protocol import ChargerConfig, NetworkConfig
+from gateways.protocol.ocpp_keys import OCPP_DRIVER
 from meters.sim import MeterSimulator
 
 
@@ -23,25 +28,39 @@ class SimulatedNetwork:
     """One network's physical world: the house, the stations, the meter at the connection."""
 
     def __init__(self, network: NetworkConfig, *, house_load_a=(4.0, 2.0, 3.0), seed: int | None = None,
-                 clock=time.monotonic, meter_port: int | None = None):
+                 clock=time.monotonic, meter_port: int | None = None, ocpp_url: str | None = None):
         self.network = network
         self.house_load_a = tuple(house_load_a)
         self.random = random.Random(seed)
-        self.stations = {
-            c.id: SimulatedStation(c.id, wired_phases=c.phases, nominal_voltage_v=network.nominal_voltage_v, clock=clock)
-            for c in network.chargers
-        }
+        self.stations = {c.id: self._station(c, clock, ocpp_url) for c in network.chargers}
         meter = network.meter
         port = meter.port if meter_port is None else meter_port  # 0: any free port (tests)
         self.meter = MeterSimulator(meter.model, host=meter.host, port=port or 0, unit_id=meter.unit_id)
 
+    def _station(self, charger: ChargerConfig, clock, ocpp_url: str | None):
+        if charger.driver != OCPP_DRIVER:
+            return SimulatedStation(charger.id, wired_phases=charger.phases,
+                                    nominal_voltage_v=self.network.nominal_voltage_v, clock=clock)
+        from gateways.simulators.ocpp_station import OcppStation
+
+        return OcppStation(ocpp_url or "ws://127.0.0.1:8887", charger.charge_point_id, password=charger.password,
+                           connector_id=charger.connector_id, wired_phases=charger.phases)
+
+    def ocpp_stations(self) -> list:
+        """The simulated OCPP charge points (they run on their own, over websockets)."""
+        return [station for station in self.stations.values() if not isinstance(station, SimulatedStation)]
+
     async def start(self) -> None:
-        """Start serving the meter."""
+        """Start serving the meter; the OCPP charge points start dialing in."""
         self.update_meter()
         await self.meter.start()
+        for station in self.ocpp_stations():
+            await station.start()
 
     async def stop(self) -> None:
-        """Stop serving the meter."""
+        """Stop serving the meter and hang up the OCPP charge points."""
+        for station in self.ocpp_stations():
+            await station.close()
         await self.meter.stop()
 
     def plug_in(self, charger_id: str, vehicle: Vehicle | None = None) -> None:

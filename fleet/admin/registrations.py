@@ -121,7 +121,8 @@ class ChargerInline(TenantScopedTabularInline):
 
     model = Charger
     formset = ChargerInlineFormSet
-    fields = ["name", "driver", "host", "port", "unit_id", "phase_rotation", "phases", "min_current_a", "max_current_a", "priority"]
+    fields = ["name", "driver", "host", "port", "unit_id", "charge_point_id", "connector_id", "password", "phase_rotation",
+              "phases", "min_current_a", "max_current_a", "priority"]
     extra = 0
 
 

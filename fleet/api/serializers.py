@@ -123,7 +123,8 @@ class GatewaySerializer(TenantScopedModelSerializer):
     class Meta:
         model = Gateway
         fields = [
-            "id", "site", "name", "poll_interval_s", "failsafe_timeout_s", "frozen_after_s", "has_active_token", "token_prefix",
+            "id", "site", "name", "poll_interval_s", "failsafe_timeout_s", "frozen_after_s", "ocpp_listen", "ocpp_tls_cert",
+            "ocpp_tls_key", "has_active_token", "token_prefix",
             "token_revoked_at", "last_seen", "software_version", "acked_seq", "created_at",
         ]
         read_only_fields = [
@@ -188,8 +189,10 @@ class ChargerSerializer(TenantScopedModelSerializer):
         model = Charger
         fields = [
             "id", "network", "name", "driver", "host", "port", "unit_id", "phase_rotation", "phases",
-            "min_current_a", "max_current_a", "priority",
+            "min_current_a", "max_current_a", "priority", "charge_point_id", "connector_id", "password",
         ]
+        # The OCPP password is for the charge point and the gateway, never shown back.
+        extra_kwargs = {"password": {"write_only": True}}
 
 
 class TelemetryEventSerializer(serializers.ModelSerializer):

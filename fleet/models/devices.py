@@ -13,7 +13,16 @@ from fleet.services.network_limits import network_fallback_error
 from fleet.validators import PHASE_ROTATION_CHOICES, validate_charger_driver, validate_host, validate_meter_model
 from gateways.protocol import ConfigError, validate_charger, validate_meter
 from gateways.protocol.config import drives_same_station
-from gateways.protocol.limits import CHARGER_CURRENT_RANGE_A, METER_TIMEOUT_RANGE_S, PORT_RANGE, PRIORITY_RANGE, UNIT_ID_RANGE
+from gateways.protocol.limits import (
+    CHARGER_CURRENT_RANGE_A,
+    METER_TIMEOUT_RANGE_S,
+    OCPP_CONNECTOR_ID_RANGE,
+    OCPP_IDENTITY_MAX_LENGTH,
+    OCPP_PASSWORD_LENGTH_RANGE,
+    PORT_RANGE,
+    PRIORITY_RANGE,
+    UNIT_ID_RANGE,
+)
 
 MAX_CHARGER_CURRENT_A = CHARGER_CURRENT_RANGE_A[1]
 """Highest current a charger may be configured for (A); above this no AC charger exists."""
@@ -80,7 +89,8 @@ class Charger(ProtocolChecked, models.Model):
 
     network = models.ForeignKey(ChargingNetwork, on_delete=models.CASCADE, related_name="chargers")
     name = models.CharField(max_length=100)
-    driver = models.CharField(max_length=32, validators=[validate_charger_driver], help_text="keba-udp, keba-modbus or simulated.")
+    driver = models.CharField(max_length=32, validators=[validate_charger_driver],
+                              help_text="keba-udp, keba-modbus, ocpp16 (OCPP 1.6J, dials in to the gateway) or simulated.")
     host = models.CharField(max_length=253, blank=True, validators=[validate_host])
     port = models.PositiveIntegerField(null=True, blank=True, validators=_port_validators, help_text="Empty: the driver's default.")
     unit_id = models.PositiveSmallIntegerField(
@@ -104,6 +114,21 @@ class Charger(ProtocolChecked, models.Model):
         default=0,
         validators=[MinValueValidator(PRIORITY_RANGE[0]), MaxValueValidator(PRIORITY_RANGE[1])],
         help_text=f"Higher is served first when capacity is short ({PRIORITY_RANGE[0]} to {PRIORITY_RANGE[1]}).",
+    )
+    charge_point_id = models.CharField(
+        max_length=OCPP_IDENTITY_MAX_LENGTH, blank=True,
+        help_text="OCPP: the identity the charge point puts in its URL (ws://GATEWAY:8887/<identity>); "
+        "empty: the charger's id.",
+    )
+    connector_id = models.PositiveSmallIntegerField(
+        null=True, blank=True,
+        validators=[MinValueValidator(OCPP_CONNECTOR_ID_RANGE[0]), MaxValueValidator(OCPP_CONNECTOR_ID_RANGE[1])],
+        help_text="OCPP: the connector regulated; empty: 1.",
+    )
+    password = models.CharField(
+        max_length=OCPP_PASSWORD_LENGTH_RANGE[1], blank=True,
+        help_text="OCPP: HTTP Basic password the charge point must present (security profile 1/2, "
+        f"{OCPP_PASSWORD_LENGTH_RANGE[0]}-{OCPP_PASSWORD_LENGTH_RANGE[1]} characters); empty: none.",
     )
 
     class Meta:
@@ -136,6 +161,11 @@ class Charger(ProtocolChecked, models.Model):
                 theirs = validate_charger(charger_wire(other))
             except ConfigError:
                 continue  # an older row the rules have since tightened; its own edit will flag it
+            if mine.charge_point_id is not None and mine.charge_point_id == theirs.charge_point_id:
+                raise ValidationError({
+                    "charge_point_id": f"{mine.charge_point_id!r} is already the identity of "
+                    f"{other.network.name}/{other.name}; one charge point identity, one charger."
+                })
             if drives_same_station(mine, theirs):
                 raise ValidationError({
                     "host": f"{self.host} is already driven as {other.network.name}/{other.name} ({other.driver}); "

@@ -11,6 +11,7 @@ from gateways.protocol import validate_gateway
 from gateways.protocol.limits import (
     DEFAULT_FAILSAFE_TIMEOUT_S,
     DEFAULT_FROZEN_AFTER_S,
+    DEFAULT_OCPP_PORT,
     DEFAULT_POLL_INTERVAL_S,
     FAILSAFE_TIMEOUT_RANGE_S,
     FROZEN_AFTER_RANGE_S,
@@ -75,6 +76,16 @@ class Gateway(ProtocolChecked, models.Model):
         help_text="A meter whose every value stays exactly the same this long counts as frozen, hence lost (s). "
         "Real meters refresh about once a second.",
     )
+    ocpp_listen = models.CharField(
+        max_length=300, blank=True, default=f"0.0.0.0:{DEFAULT_OCPP_PORT}",
+        help_text="Where the gateway's OCPP 1.6J central system listens for charge points (HOST:PORT; empty: "
+        f"0.0.0.0:{DEFAULT_OCPP_PORT}); opened only when a network has an OCPP charger.",
+    )
+    ocpp_tls_cert = models.CharField(
+        max_length=300, blank=True,
+        help_text="Path on the gateway of the PEM certificate for wss:// (OCPP security profile 2); empty: plain ws://.",
+    )
+    ocpp_tls_key = models.CharField(max_length=300, blank=True, help_text="Path on the gateway of the certificate's key.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 
 from gateways.chargers.base import ChargerDriver
 from gateways.chargers.simulated import SimulatedChargerDriver, SimulatedStation
-from gateways.protocol import CHARGER_DRIVER_TABLE, ChargerConfig, ChargerDriverSpec, GatewayConfig
+from gateways.protocol import CHARGER_DRIVER_TABLE, ChargerConfig, ChargerDriverSpec, GatewayConfig, SiteConfig
 
 
 class DriverContext:
@@ -27,6 +27,30 @@ class DriverContext:
         self.simulated_stations = simulated_stations if simulated_stations is not None else {}
         self.clock = clock
         self._keba_udp_transport = None
+        self.ocpp = None
+        """The OCPP 1.6J central system, while the site has OCPP chargers; it outlives config changes."""
+
+    async def prepare(self, site: SiteConfig) -> None:
+        """Before the drivers are built: know every OCPP charge point of the site, so none is refused as unknown.
+
+        The central system stays open across config changes (chargers keep their
+        websockets); it is reopened only when its address or TLS files change.
+        """
+        from gateways.protocol.ocpp_keys import OCPP_DRIVER
+
+        ocpp_chargers = [c for n in site.networks for c in n.chargers if c.driver == OCPP_DRIVER]
+        if self.ocpp is not None and (not ocpp_chargers or self.ocpp.settings != _ocpp_settings(site.gateway)):
+            await self.ocpp.close()
+            self.ocpp = None
+        if not ocpp_chargers:
+            return
+        if self.ocpp is None:
+            from gateways.ocpp16.central_system import CentralSystem
+
+            self.ocpp = CentralSystem(site.gateway, clock=self.clock)
+        for charger in ocpp_chargers:
+            self.ocpp.link(charger)
+        await self.ocpp.forget_except({c.charge_point_id for c in ocpp_chargers})
 
     async def keba_udp_transport(self):
         """The agent's one KEBA UDP endpoint, opened on first use."""
@@ -36,11 +60,18 @@ class DriverContext:
             self._keba_udp_transport = await KebaUdpTransport.open(self.gateway.keba_udp_bind, self.gateway.keba_udp_port)
         return self._keba_udp_transport
 
-    async def close(self) -> None:
-        """Close shared sockets."""
+    async def close(self, *, reconfiguring: bool = False) -> None:
+        """Close shared sockets; when `reconfiguring`, the OCPP central system stays (see `prepare`)."""
         if self._keba_udp_transport is not None:
             self._keba_udp_transport.close()
             self._keba_udp_transport = None
+        if self.ocpp is not None and not reconfiguring:
+            await self.ocpp.close()
+            self.ocpp = None
+
+
+def _ocpp_settings(gateway: GatewayConfig) -> tuple:
+    return (gateway.ocpp_listen, gateway.ocpp_tls_cert, gateway.ocpp_tls_key)
 
 
 DriverFactory = Callable[[ChargerConfig, ChargerDriverSpec, DriverContext, float], Awaitable[ChargerDriver]]
@@ -69,10 +100,21 @@ async def _keba_modbus(config: ChargerConfig, spec: ChargerDriverSpec, context: 
                             clock=context.clock)
 
 
+async def _ocpp16(config: ChargerConfig, spec: ChargerDriverSpec, context: DriverContext, timeout_s: float) -> ChargerDriver:
+    from gateways.chargers.ocpp16 import Ocpp16Driver
+
+    if context.ocpp is None:  # built without `prepare` (a single driver in a test): know just this one
+        from gateways.ocpp16.central_system import CentralSystem
+
+        context.ocpp = CentralSystem(context.gateway, clock=context.clock)
+    return Ocpp16Driver(context.ocpp, context.ocpp.link(config), timeout_s=timeout_s, clock=context.clock)
+
+
 FACTORIES: dict[str, DriverFactory] = {
     "simulated": _simulated,
     "keba-udp": _keba_udp,
     "keba-modbus": _keba_modbus,
+    "ocpp16": _ocpp16,
 }
 """Driver key -> factory; every key of `CHARGER_DRIVER_TABLE` has one (a test checks)."""
 

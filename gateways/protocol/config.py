@@ -12,8 +12,10 @@ from dataclasses import asdict, dataclass, field
 
 from balancing import DEFAULT_MIN_CURRENT_A, PHASE_ROTATIONS
 from gateways.protocol.fields import Fields, SchemaError, check_number
+from gateways.protocol.ocpp_keys import check_ocpp_identities_once, parse_ocpp_keys, split_listen
 from gateways.protocol.limits import (
     CHARGER_CURRENT_RANGE_A,
+    DEFAULT_OCPP_PORT,
     DEFAULT_FAILSAFE_TIMEOUT_S,
     DEFAULT_FROZEN_AFTER_S,
     DEFAULT_POLL_INTERVAL_S,
@@ -33,6 +35,8 @@ STATION_BY_HOST = "host"
 """Uniqueness rule: the driver takes the whole host (KEBA UDP: the station's port 7090 is fixed)."""
 STATION_BY_HOST_AND_PORT = "host+port"
 """Uniqueness rule: stations on one host are told apart by port (Modbus TCP servers, simulators)."""
+STATION_BY_IDENTITY = "identity"
+"""Uniqueness rule: the charger dials in (OCPP); its charge point identity is the station (see ocpp_keys)."""
 STATION_IN_PROCESS = "in-process"
 """Uniqueness rule: no address at all (the simulated driver); the charger id is the station."""
 
@@ -61,6 +65,9 @@ CHARGER_DRIVER_TABLE: dict[str, ChargerDriverSpec] = {
         # KEBA P30/P40 Modbus TCP Programmers Guides: port 502, unit id 255 (see keba_modbus_registers).
         ChargerDriverSpec("keba-modbus", needs_host=True, default_port=502, default_unit_id=255,
                           station_rule=STATION_BY_HOST_AND_PORT),
+        # OCPP-J 1.6, 3.1: the charge point dials in to the agent's `ocpp_listen`; its identity is the station.
+        ChargerDriverSpec("ocpp16", needs_host=False, default_port=None, default_unit_id=None,
+                          station_rule=STATION_BY_IDENTITY),
         ChargerDriverSpec("simulated", needs_host=False, default_port=None, default_unit_id=None,
                           station_rule=STATION_IN_PROCESS),
     )
@@ -99,6 +106,11 @@ class GatewayConfig:
     """The gateway's name, for people; it may change while `id` stays."""
     time_zone: str = "UTC"
     """IANA name of the site's time zone (``Europe/Berlin``): the clock scheduled caps are read by."""
+    ocpp_listen: str = f"0.0.0.0:{DEFAULT_OCPP_PORT}"
+    """host:port of the OCPP 1.6J central system, opened only when a network has an OCPP charger."""
+    ocpp_tls_cert: str | None = None
+    """PEM certificate (chain) for wss:// (OCPP security profile 2); with `ocpp_tls_key`."""
+    ocpp_tls_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -130,6 +142,12 @@ class ChargerConfig:
     min_current_a: float = DEFAULT_MIN_CURRENT_A
     max_current_a: float = 16
     priority: int = 0
+    charge_point_id: str | None = None
+    """OCPP: the identity the charge point puts in its websocket URL (default: the charger's `id`)."""
+    connector_id: int | None = None
+    """OCPP: the connector regulated (default 1)."""
+    password: str | None = None
+    """OCPP: HTTP Basic password the charge point must present (security profile 1/2); None accepts any."""
 
 
 @dataclass(frozen=True)
@@ -175,6 +193,7 @@ def parse_site_config(data) -> SiteConfig:
     root.reject_unknown()
     _check_unique((n.id for n in networks), "networks", "id")
     _check_stations_driven_once(networks)
+    check_ocpp_identities_once(networks, ConfigError)
     return SiteConfig(gateway=gateway, networks=networks)
 
 
@@ -198,7 +217,17 @@ def _parse_gateway(f: Fields) -> GatewayConfig:
         frozen_after_s=f.number("frozen_after_s", DEFAULT_FROZEN_AFTER_S, minimum=FROZEN_AFTER_RANGE_S[0],
                                 maximum=FROZEN_AFTER_RANGE_S[1]),
         time_zone=_parse_time_zone(f),
+        ocpp_listen=f.string("ocpp_listen", f"0.0.0.0:{DEFAULT_OCPP_PORT}"),
+        ocpp_tls_cert=f.string("ocpp_tls_cert", None),
+        ocpp_tls_key=f.string("ocpp_tls_key", None),
     )
+    try:
+        split_listen(config.ocpp_listen)
+    except ValueError as error:
+        raise ConfigError(f.at("ocpp_listen"), str(error)) from None
+    if (config.ocpp_tls_cert is None) != (config.ocpp_tls_key is None):
+        missing = "ocpp_tls_key" if config.ocpp_tls_key is None else "ocpp_tls_cert"
+        raise ConfigError(f.at(missing), "is required too: TLS needs both the certificate and its key")
     f.reject_unknown()
     return config
 
@@ -296,8 +325,9 @@ def _parse_charger(f: Fields) -> ChargerConfig:
     phases = f.integer("phases", 3)
     if phases not in (1, 3):
         raise ConfigError(f.at("phases"), f"must be 1 or 3, got {phases}")
+    charger_id = f.string("id")
     charger = ChargerConfig(
-        id=f.string("id"),
+        id=charger_id,
         driver=driver,
         name=f.string("name", None),
         host=host,
@@ -308,6 +338,7 @@ def _parse_charger(f: Fields) -> ChargerConfig:
         min_current_a=min_current_a,
         max_current_a=max_current_a,
         priority=f.integer("priority", 0, minimum=PRIORITY_RANGE[0], maximum=PRIORITY_RANGE[1]),
+        **parse_ocpp_keys(f, driver, charger_id, ConfigError),
     )
     f.reject_unknown()
     return charger

@@ -25,6 +25,14 @@ DEFAULT_POLL_INTERVAL_S = 1.0
 DEFAULT_FROZEN_AFTER_S = 10
 DEFAULT_FAILSAFE_TIMEOUT_S = 60
 HOST_MAX_LENGTH = 253
+DEFAULT_OCPP_PORT = 8887
+"""Where the agent's OCPP 1.6J central system listens unless `ocpp_listen` says otherwise."""
+OCPP_CONNECTOR_ID_RANGE = (1, 100)
+"""Connector ids of a charge point start at 1; 0 means the whole charge point (OCPP 1.6 ed. 2, 2.2 / 7.x)."""
+OCPP_IDENTITY_MAX_LENGTH = 48
+"""Charge point identities are the last segment of the websocket URL (OCPP-J 1.6, 3.1.1); 48 as in OCPP 2.0.1's identity."""
+OCPP_PASSWORD_LENGTH_RANGE = (16, 40)
+"""HTTP Basic password of security profile 1/2: the AuthorizationKey, 16 to 40 characters (OCPP 1.6 Security Whitepaper ed. 2)."""
 
 
 def meter_timeout_error(timeout_s: float | None, poll_interval_s: float) -> str | None:

@@ -1,4 +1,8 @@
-"""`python -m gateways.simulators keba-udp | keba-modbus`: a simulated KEBA station to try the agent without hardware."""
+"""`python -m gateways.simulators keba-udp | keba-modbus | ocpp`: a simulated station to try the agent without hardware.
+
+KEBA stations listen and the agent calls them; an OCPP 1.6J charge point
+dials in to the agent's central system (`--url ws://GATEWAY:8887 --id cp1`).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from gateways.chargers.keba_udp_protocol import KEBA_UDP_PORT
 from gateways.simulators.keba_modbus_station import KebaModbusStation
 from gateways.simulators.keba_station import KebaStationModel, Vehicle
 from gateways.simulators.keba_udp_station import KebaUdpStation
+from gateways.simulators.ocpp_station import OcppStation, OcppVehicle, StationQuirks
 
 log = logging.getLogger("gateways.simulators")
 
@@ -26,7 +31,13 @@ def parser() -> argparse.ArgumentParser:
     modbus = kinds.add_parser("keba-modbus", help="KEBA P30 x-series / P40 Modbus TCP station")
     modbus.add_argument("--bind", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     modbus.add_argument("--port", type=int, required=True, help="TCP port (KEBA uses 502)")
-    for sub in (udp, modbus):
+    ocpp = kinds.add_parser("ocpp", help="OCPP 1.6J charge point (Smart Charging) dialing in to the agent")
+    ocpp.add_argument("--url", required=True, help="the agent's central system, e.g. ws://127.0.0.1:8887")
+    ocpp.add_argument("--id", required=True, help="the charge point identity (the charger's charge_point_id)")
+    ocpp.add_argument("--password", default=None, help="HTTP Basic password, if the charger has one configured")
+    ocpp.add_argument("--connector", type=int, default=1, help="connector id (default 1)")
+    ocpp.add_argument("--max-stack-level", type=int, default=3, help="ChargeProfileMaxStackLevel (default 3)")
+    for sub in (udp, modbus, ocpp):
         sub.add_argument("--unplugged", action="store_true", help="start without a vehicle")
         sub.add_argument("--vehicle-a", type=float, default=16.0, help="the vehicle's maximum current (default 16 A)")
         sub.add_argument("--phases", type=int, choices=(1, 2, 3), default=3, help="the vehicle's phases (default 3)")
@@ -36,6 +47,17 @@ def parser() -> argparse.ArgumentParser:
 
 async def run(args: argparse.Namespace) -> None:
     """Serve until SIGINT or SIGTERM."""
+    if args.kind == "ocpp":
+        charge_point = OcppStation(args.url, args.id, password=args.password, connector_id=args.connector,
+                              quirks=StationQuirks(max_stack_level=args.max_stack_level,
+                                                   hardware_max_a=args.hardware_max_a))
+        if not args.unplugged:
+            charge_point.plug_in(OcppVehicle(max_current_a=args.vehicle_a, phases=args.phases))
+        await charge_point.start()
+        log.info("simulated OCPP 1.6J charge point %s dialing in to %s; Ctrl-C to stop", args.id, args.url)
+        await _until_signalled()
+        await charge_point.close()
+        return
     model = KebaStationModel(hardware_max_ma=round(args.hardware_max_a * 1000))
     if not args.unplugged:
         model.plug_in(Vehicle(max_current_a=args.vehicle_a, phases=args.phases))
@@ -46,15 +68,19 @@ async def run(args: argparse.Namespace) -> None:
         station = KebaModbusStation(args.bind, args.port, model=model)
     await station.start()
     log.info("simulated %s station on %s:%s; Ctrl-C to stop", args.kind, args.bind, station.port)
+    try:
+        await _until_signalled()
+    finally:
+        await station.close()
+
+
+async def _until_signalled() -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    try:
-        await stop.wait()
-    finally:
-        await station.close()
+    await stop.wait()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,6 +90,6 @@ def main(argv: list[str] | None = None) -> int:
     try:
         asyncio.run(run(args))
     except OSError as error:
-        log.error("cannot listen on %s:%s: %s", args.bind, args.port, error)
+        log.error("cannot listen on %s:%s: %s", getattr(args, "bind", "?"), getattr(args, "port", "?"), error)
         return 3
     return 0

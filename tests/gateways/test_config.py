@@ -122,7 +122,7 @@ def broken(path: list, value) -> dict:
         (["networks", 0, "meter", "host"], "meter_1.local", "networks[0].meter.host: 'meter_1.local' is neither an IP address nor a host name"),
         (["networks", 0, "meter", "phase_rotation"], "L1L3L2", "networks[0].meter.phase_rotation: must be one of L1L2L3, L2L3L1, L3L1L2"),
         # chargers
-        (["networks", 0, "chargers", 0, "driver"], "ocpp", "networks[0].chargers[0].driver: must be one of keba-udp, keba-modbus, simulated"),
+        (["networks", 0, "chargers", 0, "driver"], "ocpp", "networks[0].chargers[0].driver: must be one of keba-udp, keba-modbus, ocpp16, simulated"),
         (["networks", 0, "chargers", 0, "host"], ..., "networks[0].chargers[0].host: is required for the keba-udp driver"),
         (["networks", 0, "chargers", 0, "phases"], 2, "networks[0].chargers[0].phases: must be 1 or 3"),
         (["networks", 0, "chargers", 0, "min_current_a"], 5, "networks[0].chargers[0].min_current_a: must be at least 6"),
@@ -173,8 +173,8 @@ def test_a_modbus_station_on_its_default_port_is_the_same_station_as_one_on_port
         parse_site_config(data)
 
 
-def test_simulated_chargers_need_no_host_and_every_driver_in_the_table_has_a_factory():
-    assert DRIVERS_WITHOUT_HOST == ("simulated",)
+def test_simulated_and_ocpp_chargers_need_no_host_and_every_driver_in_the_table_has_a_factory():
+    assert DRIVERS_WITHOUT_HOST == ("ocpp16", "simulated")  # OCPP chargers dial in to the gateway
     assert set(CHARGER_DRIVERS) == set(CHARGER_DRIVER_TABLE) == set(FACTORIES)
     assert CHARGER_DRIVER_TABLE["keba-udp"].station_rule == "host"  # port 7090 is fixed: the whole host
     assert (CHARGER_DRIVER_TABLE["keba-modbus"].default_port, CHARGER_DRIVER_TABLE["keba-modbus"].default_unit_id) == (502, 255)

@@ -117,6 +117,8 @@ class Command(BaseCommand):
         for demo in DEMO_SITES:
             gateway = Gateway.objects.select_related("site").get(site__name=demo.name, name=demo.gateway)
             Meter.objects.filter(network__site=gateway.site).update(port=_free_port())
+            # Three agents on one machine: each its own OCPP port (only sites with OCPP chargers open it).
+            Gateway.objects.filter(pk=gateway.pk).update(ocpp_listen=f"127.0.0.1:{_free_port()}")
             token = gateway_issue_token(gateway)
             command = [
                 sys.executable, "-m", "gateways", "run", "--server", server_url, "--token", token,

@@ -22,7 +22,7 @@ class DemoSite:
     meter_model: str
     max_current_per_phase_a: int
     fallback_power_w: int | None
-    chargers: tuple[tuple[str, str, int], ...]  # (name, phase rotation, phases)
+    chargers: tuple[tuple, ...]  # (name, phase rotation, phases[, driver]); the driver defaults to "simulated"
     flaky_meter: bool = False
 
 
@@ -30,7 +30,8 @@ DEMO_SITES = (
     DemoSite("Garage North", "garage-north", "carlo-gavazzi-em24", 32, 4140,
              (("cp1", "L1L2L3", 3), ("cp2", "L2L3L1", 3), ("cp3", "L3L1L2", 3))),
     DemoSite("Office Park", "office-park", "siemens-7km2200", 40, 8280,
-             (("east-1", "L1L2L3", 3), ("east-2", "L2L3L1", 3), ("west-1", "L3L1L2", 1), ("west-2", "L1L2L3", 1))),
+             (("east-1", "L1L2L3", 3), ("east-2", "L2L3L1", 3), ("west-1", "L3L1L2", 1), ("west-2", "L1L2L3", 1),
+              ("wallbox-ocpp", "L2L3L1", 3, "ocpp16"))),  # a simulated OCPP 1.6J charge point dialing in
     DemoSite("Riverside Flats", "riverside-flats", "kostal-ksem", 25, None,
              (("flat-a", "L1L2L3", 3), ("flat-b", "L2L3L1", 3)), flaky_meter=True),
 )
@@ -74,9 +75,11 @@ def seed_site(organization: Organization, demo: DemoSite, meter_port: int) -> Si
     meter = Meter(network=network, model=demo.meter_model, host="127.0.0.1", port=meter_port)
     meter.full_clean()
     meter.save()
-    for name, rotation, phases in demo.chargers:
-        charger = Charger(network=network, name=name, driver="simulated", phase_rotation=rotation, phases=phases,
-                          max_current_a=16)
+    for name, rotation, phases, *driver in demo.chargers:
+        ocpp = driver == ["ocpp16"]
+        charger = Charger(network=network, name=name, driver=driver[0] if driver else "simulated",
+                          phase_rotation=rotation, phases=phases, max_current_a=16,
+                          charge_point_id=f"{demo.gateway}-{name}" if ocpp else "")
         charger.full_clean()
         charger.save()
     return site
