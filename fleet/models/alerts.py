@@ -12,6 +12,7 @@ and the channel; it is unique, so the same transition is never sent twice on
 one channel.
 """
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -26,6 +27,11 @@ class IncidentKind(models.TextChoices):
 
     METER_LOST = "meter_lost", "Meter lost"
     GATEWAY_OFFLINE = "gateway_offline", "Gateway offline"
+
+
+SEVERITY_OF_KIND = {IncidentKind.METER_LOST: "warning", IncidentKind.GATEWAY_OFFLINE: "critical"}
+"""How urgent each kind is, for grouping and labels: a lost meter makes its site draw less (a fallback), a silent
+gateway leaves the site on its own (its last limits) and the server blind."""
 
 
 class IncidentStatus(models.TextChoices):
@@ -165,6 +171,17 @@ class ChannelKind(models.TextChoices):
     WEBHOOK = "webhook", "Webhook"
 
 
+GROUP_LABELS = ("site", "kind", "severity")
+"""What a channel may group incidents by, besides their organisation (the Alertmanager's `group_by`)."""
+
+
+def group_by_validate(value: str) -> None:
+    """Refuse grouping keys other than GROUP_LABELS, naming the bad key (the form names the field)."""
+    for label in filter(None, (part.strip() for part in value.split(","))):
+        if label not in GROUP_LABELS:
+            raise ValidationError(f"group_by: unknown grouping key {label!r}; choose from {', '.join(GROUP_LABELS)}")
+
+
 class NotificationChannel(models.Model):
     """Where an organisation hears about incidents: e-mail recipients or a webhook URL with its signing secret."""
 
@@ -179,7 +196,19 @@ class NotificationChannel(models.Model):
         max_length=200, blank=True, help_text="Key of the HMAC-SHA256 signature in the X-FuseGuard-Signature header."
     )
     repeat_interval_s = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Remind while an incident is open this often (s); empty: the server's default."
+        null=True, blank=True, help_text="Remind while a group has open incidents this often (s); empty: the server's default."
+    )
+    group_by = models.CharField(
+        max_length=40, blank=True, default="kind", validators=[group_by_validate],
+        help_text="Besides the organisation, what tells groups apart: comma-separated site, kind, severity "
+        "(empty: one group per organisation).",
+    )
+    group_wait_s = models.PositiveIntegerField(
+        null=True, blank=True, help_text="A new group's first notification waits this long to collect the burst (s); "
+        "empty: the server's default.",
+    )
+    group_interval_s = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Later changes of a group go out at most this often (s); empty: the server's default."
     )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -199,15 +228,22 @@ class NotificationChannel(models.Model):
         return f"{self.name} ({self.get_kind_display()})"
 
     @property
+    def group_labels(self) -> list[str]:
+        """The grouping keys in a fixed order (the group key must not depend on how they were typed)."""
+        chosen = {part.strip() for part in self.group_by.split(",")}
+        return [label for label in GROUP_LABELS if label in chosen]
+
+    @property
     def recipients(self) -> list[str]:
         """The e-mail addresses as a list."""
         return [address.strip() for address in self.email_recipients.split(",") if address.strip()]
 
 
 class Transition(models.TextChoices):
-    """Which edge of an incident a delivery tells about."""
+    """What a notification tells: incidents newly open, some resolved while others stay open, a reminder, all resolved."""
 
     OPENED = "opened", "Opened"
+    UPDATED = "updated", "Changed"
     REMINDER = "reminder", "Still open"
     RESOLVED = "resolved", "Resolved"
 
@@ -222,20 +258,34 @@ class DeliveryStatus(models.TextChoices):
 
 
 class Delivery(models.Model):
-    """One notification of one incident transition on one channel, with its attempts."""
+    """One notification on one channel, with its attempts: of a notification group (or, before groups, of one incident)."""
 
     tenant_path = "channel__organization"
 
     channel = models.ForeignKey(NotificationChannel, on_delete=models.CASCADE, related_name="deliveries")
-    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="deliveries")
+    incident = models.ForeignKey(
+        Incident, on_delete=models.CASCADE, null=True, blank=True, related_name="deliveries",
+        help_text="The incident of a notification made before grouping; empty for a group's notification.",
+    )
+    group = models.ForeignKey(
+        "fleet.NotificationGroup", on_delete=models.CASCADE, null=True, blank=True, related_name="deliveries"
+    )
     transition = models.CharField(max_length=16, choices=Transition.choices)
+    payload = models.JSONField(
+        default=dict, blank=True,
+        help_text="What the group's notification says, fixed when it was made, so every retry says the same.",
+    )
     idempotency_key = models.CharField(
-        max_length=120, help_text="Names incident, transition and channel; sent as the X-FuseGuard-Delivery header."
+        max_length=120, help_text="Names the group (or incident), the notification's number and the channel; sent as the "
+        "X-FuseGuard-Delivery header.",
     )
     status = models.CharField(max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
     lease_until = models.DateTimeField(null=True, blank=True, help_text="A worker sending this owns it until then.")
+    claimed_by = models.CharField(
+        max_length=200, blank=True, help_text="The Celery node sending it; when that node starts again, its claims are void."
+    )
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -246,8 +296,12 @@ class Delivery(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["idempotency_key"], name="delivery_unique_idempotency_key"),
             models.CheckConstraint(condition=Q(status__in=DeliveryStatus.values), name="delivery_status_valid"),
+            models.CheckConstraint(
+                condition=Q(incident__isnull=False) | Q(group__isnull=False), name="delivery_of_incident_or_group"
+            ),
         ]
         indexes = [models.Index(fields=["status", "next_attempt_at"], name="delivery_status_due")]
 
     def __str__(self) -> str:
-        return f"{self.get_transition_display()} of incident {self.incident_id} via {self.channel}"
+        subject = f"group {self.group_id}" if self.group_id else f"incident {self.incident_id}"
+        return f"{self.get_transition_display()} of {subject} via {self.channel}"

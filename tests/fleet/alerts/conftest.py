@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from fleet.models import ChannelKind, ChargingNetwork, Gateway, Meter, MeterState, NotificationChannel
+from fleet.models import ChannelKind, ChargingNetwork, Delivery, Gateway, Meter, MeterState, NotificationChannel
 from fleet.services.alerts_evaluate import AlertPolicy, EvaluationResult, alerts_evaluate
 from fleet.services.notifications_dispatch import DispatchResult, notifications_dispatch
 
@@ -59,6 +59,14 @@ def evaluate_and_dispatch(seconds: float, policy: AlertPolicy = POLICY) -> Evalu
     result = evaluate(seconds, policy)
     dispatch(seconds)
     return result
+
+
+def told_incidents() -> list[int]:
+    """Ids of the incidents the notifications made so far announced as newly open, on any channel, with repeats."""
+    return [
+        facts["id"] for payload in Delivery.objects.order_by("pk").values_list("payload", flat=True)
+        for facts in payload.get("incidents", []) if facts["new"]
+    ]
 
 
 def add_meters(tenant, count: int) -> list[Meter]:
@@ -128,6 +136,14 @@ def email_channel(tenant_a) -> NotificationChannel:
         organization=tenant_a.organization, name="ops mail", kind=ChannelKind.EMAIL,
         email_recipients="ops@alpha.example, oncall@alpha.example",
     )
+
+
+@pytest.fixture(autouse=True)
+def groups_at_once(settings):
+    """Groups notify in the run that changed them (no group_wait, a 1 s group_interval), so the scenarios of single
+    incidents read edge by edge; tests/fleet/alerts/test_groups.py specifies the timers with their real meaning."""
+    settings.NOTIFICATIONS_GROUP_WAIT_S = 0
+    settings.NOTIFICATIONS_GROUP_INTERVAL_S = 1
 
 
 @pytest.fixture(autouse=True)
