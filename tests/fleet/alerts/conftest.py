@@ -84,7 +84,9 @@ class WebhookReceiver:
 
     url: str = ""
     calls: list[dict] = field(default_factory=list)
-    answers: list[int] = field(default_factory=list)
+    answers: list[int | None] = field(default_factory=list)
+    cut_off: list[dict] = field(default_factory=list)
+    release: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def bodies(self) -> list[dict]:
@@ -99,8 +101,14 @@ def start_receiver() -> tuple[WebhookReceiver, ThreadingHTTPServer]:
         def do_POST(self):
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             with receiver.lock:
-                receiver.calls.append({"headers": dict(self.headers), "body": body})
                 status = receiver.answers.pop(0) if receiver.answers else 200
+                # None scripts a receiver that hangs (until `release`): the sender's attempt is cut off, not answered.
+                (receiver.calls if status is not None else receiver.cut_off).append(
+                    {"headers": dict(self.headers), "body": body}
+                )
+            if status is None:
+                receiver.release.wait(60)
+                return
             self.send_response(status)
             self.send_header("Content-Length", "0")
             self.end_headers()
@@ -118,6 +126,7 @@ def start_receiver() -> tuple[WebhookReceiver, ThreadingHTTPServer]:
 def webhook():
     receiver, server = start_receiver()
     yield receiver
+    receiver.release.set()
     server.shutdown()
     server.server_close()
 
