@@ -217,6 +217,11 @@ ALERTS_METER_GRACE_PERIOD_S = env_int("ALERTS_METER_GRACE_PERIOD_S", 60, minimum
 ALERTS_GATEWAY_GRACE_PERIOD_S = env_int("ALERTS_GATEWAY_GRACE_PERIOD_S", 120, minimum=1)
 ALERTS_FLAP_WINDOW_S = env_int("ALERTS_FLAP_WINDOW_S", 900, minimum=0)
 ALERTS_FLAP_THRESHOLD = env_int("ALERTS_FLAP_THRESHOLD", 3, minimum=2)
+# A connectivity outage (issue 18): at least this many gateways of one organisation, and this share of
+# those online at the window's start, fell silent within the window.
+ALERTS_OUTAGE_MIN_GATEWAYS = env_int("ALERTS_OUTAGE_MIN_GATEWAYS", 10, minimum=2)
+ALERTS_OUTAGE_MIN_SHARE_PCT = env_int("ALERTS_OUTAGE_MIN_SHARE_PCT", 30, minimum=1, maximum=100)
+ALERTS_OUTAGE_WINDOW_S = env_int("ALERTS_OUTAGE_WINDOW_S", 120, minimum=1)
 ALERTS_REPEAT_INTERVAL_S = env_int("ALERTS_REPEAT_INTERVAL_S", 4 * 3600, minimum=60)
 NOTIFICATIONS_MAX_ATTEMPTS = env_int("NOTIFICATIONS_MAX_ATTEMPTS", 8, minimum=1)
 NOTIFICATIONS_RETRY_BASE_S = env_int("NOTIFICATIONS_RETRY_BASE_S", 30, minimum=1)

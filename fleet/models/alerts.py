@@ -27,11 +27,16 @@ class IncidentKind(models.TextChoices):
 
     METER_LOST = "meter_lost", "Meter lost"
     GATEWAY_OFFLINE = "gateway_offline", "Gateway offline"
+    CONNECTIVITY_OUTAGE = "connectivity_outage", "Connectivity outage"
 
 
-SEVERITY_OF_KIND = {IncidentKind.METER_LOST: "warning", IncidentKind.GATEWAY_OFFLINE: "critical"}
+SEVERITY_OF_KIND = {
+    IncidentKind.METER_LOST: "warning",
+    IncidentKind.GATEWAY_OFFLINE: "critical",
+    IncidentKind.CONNECTIVITY_OUTAGE: "critical",
+}
 """How urgent each kind is, for grouping and labels: a lost meter makes its site draw less (a fallback), a silent
-gateway leaves the site on its own (its last limits) and the server blind."""
+gateway leaves the site on its own (its last limits) and the server blind; an outage does so for many at once."""
 
 
 class IncidentStatus(models.TextChoices):
@@ -49,7 +54,10 @@ class Incident(models.Model):
     # Organisation and site are copies of the object's own, so that scoping and the
     # per-site rollups are one indexed filter instead of a four-table join.
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="incidents")
-    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="incidents")
+    site = models.ForeignKey(
+        Site, on_delete=models.CASCADE, null=True, blank=True, related_name="incidents",
+        help_text="Empty only for a connectivity outage, which spans sites.",
+    )
     gateway = models.ForeignKey(Gateway, on_delete=models.CASCADE, null=True, blank=True, related_name="incidents")
     meter = models.ForeignKey(Meter, on_delete=models.CASCADE, null=True, blank=True, related_name="incidents")
     kind = models.CharField(max_length=32, choices=IncidentKind.choices)
@@ -72,7 +80,8 @@ class Incident(models.Model):
         null=True,
         blank=True,
         related_name="folded",
-        help_text="The gateway incident that explains this meter incident; no reminders while it is open.",
+        help_text="The incident that explains this one while it is open (a gateway's for its meters, a connectivity "
+        "outage for its gateways); it stays quiet meanwhile.",
     )
     detail = models.TextField(blank=True)
 
@@ -90,9 +99,20 @@ class Incident(models.Model):
                 name="incident_one_open_per_gateway_kind",
             ),
             models.CheckConstraint(
-                condition=(Q(meter__isnull=False) & Q(gateway__isnull=True))
-                | (Q(meter__isnull=True) & Q(gateway__isnull=False)),
+                condition=(
+                    ((Q(meter__isnull=False) & Q(gateway__isnull=True)) | (Q(meter__isnull=True) & Q(gateway__isnull=False)))
+                    & Q(site__isnull=False) & ~Q(kind=IncidentKind.CONNECTIVITY_OUTAGE)
+                )
+                | (
+                    Q(kind=IncidentKind.CONNECTIVITY_OUTAGE) & Q(meter__isnull=True) & Q(gateway__isnull=True)
+                    & Q(site__isnull=True)
+                ),
                 name="incident_exactly_one_object",
+            ),
+            models.UniqueConstraint(
+                fields=["organization"],
+                condition=Q(status=IncidentStatus.OPEN, kind=IncidentKind.CONNECTIVITY_OUTAGE),
+                name="incident_one_open_outage_per_organization",
             ),
             models.CheckConstraint(
                 condition=(Q(status=IncidentStatus.OPEN) & Q(resolved_at__isnull=True))
@@ -107,7 +127,7 @@ class Incident(models.Model):
         ]
 
     def __str__(self) -> str:
-        subject = self.meter if self.meter_id else self.gateway
+        subject = self.meter if self.meter_id else self.gateway if self.gateway_id else self.organization
         return f"{self.get_kind_display()}: {subject} ({self.status})"
 
     @property
@@ -123,7 +143,8 @@ class IncidentTransitionKind(models.TextChoices):
     OPENED = "opened", "Opened"
     REOPENED = "reopened", "Reopened"
     RESOLVED = "resolved", "Resolved"
-    FOLDED = "folded", "Folded into its gateway's incident"
+    FOLDED = "folded", "Folded into the incident that explains it"
+    UNFOLDED = "unfolded", "No longer explained (what folded it is over)"
 
 
 class IncidentTransition(models.Model):
@@ -148,7 +169,7 @@ class IncidentTransition(models.Model):
             # run believed it changed the incident. A fold can recur if its gateway incident is deleted.
             models.UniqueConstraint(
                 fields=["incident", "occurrence", "kind"],
-                condition=~Q(kind=IncidentTransitionKind.FOLDED),
+                condition=~Q(kind__in=[IncidentTransitionKind.FOLDED, IncidentTransitionKind.UNFOLDED]),
                 name="incident_transition_once_per_occurrence",
             ),
             models.CheckConstraint(

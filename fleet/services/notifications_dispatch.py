@@ -69,9 +69,9 @@ def notifications_dispatch(*, now: datetime | None = None, batch_size: int = BAT
     return result
 
 
-def group_labels(channel: NotificationChannel, site_id: int, kind: str) -> dict[str, str]:
-    """The labels that name an incident's group on a channel."""
-    values = {"site": str(site_id), "kind": kind, "severity": SEVERITY_OF_KIND.get(kind, "warning")}
+def group_labels(channel: NotificationChannel, site_id: int | None, kind: str) -> dict[str, str]:
+    """The labels that name an incident's group on a channel (an outage, spanning sites, has an empty site)."""
+    values = {"site": "" if site_id is None else str(site_id), "kind": kind, "severity": SEVERITY_OF_KIND.get(kind, "warning")}
     return {label: values[label] for label in channel.group_labels}
 
 

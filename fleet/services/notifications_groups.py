@@ -5,10 +5,11 @@ group's time comes, its incidents are read as they are now: open, folded
 into an open incident (explained by it, so quiet), or resolved. An incident
 newly open, or one announced open that has since resolved, is news: the
 group makes one delivery listing all of its incidents. Without news, a group
-with open incidents repeats after repeat_interval; otherwise nothing is sent
-(an incident opened and resolved, or folded, before anyone was told stays
-quiet, though it is listed if a notification goes out anyway). Resolved
-members leave the group after the flush; an empty group starts afresh, with
+with open incidents repeats after repeat_interval; otherwise nothing is sent.
+A notification lists what is open, what is explained by another incident,
+and what it had told as open that has since resolved; an incident opened and
+resolved before anyone was told stays quiet altogether. Resolved members
+leave the group after the flush; an empty group starts afresh, with
 group_wait, the next time.
 """
 
@@ -107,7 +108,9 @@ def group_flush(group: NotificationGroup, now: datetime) -> Delivery | None:
         group.notifications += 1
         key = group_key(group, group.notifications)
         listed = [
-            (member.incident, state, state == FIRING and member.announced != Announced.FIRING) for member, state in states
+            (member.incident, state, state == FIRING and member.announced != Announced.FIRING)
+            for member, state in states
+            if state != RESOLVED or member.announced == Announced.FIRING
         ]
         payload = group_payload(group, listed, transition, key)
         delivery = Delivery(

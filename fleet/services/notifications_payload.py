@@ -25,6 +25,9 @@ FIRING, FOLDED, RESOLVED = "firing", "folded", "resolved"
 _NOUNS = {
     IncidentKind.METER_LOST: ("meter lost", "meters lost", "meter back", "meters back"),
     IncidentKind.GATEWAY_OFFLINE: ("gateway offline", "gateways offline", "gateway online again", "gateways online again"),
+    IncidentKind.CONNECTIVITY_OUTAGE: (
+        "connectivity outage", "connectivity outages", "connectivity outage over", "connectivity outages over"
+    ),
 }
 
 
@@ -41,7 +44,7 @@ def incident_facts(incident: Incident) -> dict[str, Any]:
         "kind": incident.kind,
         "status": incident.status,
         "organization": incident.organization.slug,
-        "site": {"id": incident.site_id, "name": incident.site.name},
+        "site": None if incident.site_id is None else {"id": incident.site_id, "name": incident.site.name},
         "gateway": None if incident.gateway_id is None else {"id": incident.gateway_id, "name": incident.gateway.name},
         "meter": None if meter is None else {"id": meter.pk, "network": meter.network.name, "host": meter.host},
         "started_at": iso(incident.started_at),
@@ -61,7 +64,7 @@ def group_payload(
 ) -> dict[str, Any]:
     """A group's notification: every incident listed as (incident, state, new since the last notification)."""
     counts = Counter(state for _, state, _ in listed)
-    firing_sites = {incident.site_id for incident, state, _ in listed if state == FIRING}
+    firing_sites = {incident.site_id for incident, state, _ in listed if state == FIRING and incident.site_id}
     limit = settings.NOTIFICATIONS_GROUP_MAX_LISTED
     # Open incidents first, new before known, so a cut list still shows what matters.
     ordered = sorted(listed, key=lambda row: ({FIRING: 0, RESOLVED: 1, FOLDED: 2}[row[1]], not row[2], row[0].pk))
@@ -102,8 +105,9 @@ def group_summary(listed: list[tuple[Incident, str, bool]], organization: str) -
         for kind in sorted(count):
             singular, plural, back_one, back_many = _NOUNS.get(kind, (kind, kind, f"{kind} resolved", f"{kind} resolved"))
             noun = (singular if count[kind] == 1 else plural) if state == FIRING else (back_one if count[kind] == 1 else back_many)
-            sites = len(by_kind[kind])
-            parts.append(f"{count[kind]} {noun} at {sites} site{'' if sites == 1 else 's'}")
+            sites = len(by_kind[kind] - {None})
+            where = f" at {sites} site{'' if sites == 1 else 's'}" if sites else ""
+            parts.append(f"{count[kind]} {noun}{where}")
     folded = sum(1 for _, state, _ in listed if state == FOLDED)
     if folded:
         parts.append(f"{folded} explained by another incident")

@@ -82,9 +82,14 @@ def _group_text(payload: dict[str, Any]) -> str:
     lines = [payload["summary"], ""]
     marks = {"firing": "OPEN", "resolved": "BACK", "folded": "EXPLAINED"}
     for facts in payload["incidents"]:
-        what = f"meter {facts['meter']['network']} ({facts['meter']['host']})" if facts["meter"] else f"gateway {facts['gateway']['name']}"
+        if facts["meter"]:
+            what = f"{facts['site']['name']}: meter {facts['meter']['network']} ({facts['meter']['host']})"
+        elif facts["gateway"]:
+            what = f"{facts['site']['name']}: gateway {facts['gateway']['name']}"
+        else:
+            what = f"{facts['organization']}: {facts['kind'].replace('_', ' ')}"
         new = " (new)" if facts["new"] else ""
-        lines.append(f"{marks[facts['state']]:9} {facts['site']['name']}: {what}{new} since {facts['started_at']} - {facts['detail']}")
+        lines.append(f"{marks[facts['state']]:9} {what}{new} since {facts['started_at']} - {facts['detail']}")
     if payload["truncated"]:
         lines.append(f"... and {sum(payload['counts'][s] for s in ('firing', 'resolved', 'folded')) - payload['counts']['listed']} more")
     return "\n".join(lines) + "\n"

@@ -23,6 +23,8 @@ from fleet.models import (
     Delivery,
     DeliveryStatus,
     Gateway,
+    Incident,
+    IncidentKind,
     Meter,
     MeterState,
     NotificationChannel,
@@ -60,12 +62,13 @@ class Liveness(threading.Thread):
     def __init__(self):
         super().__init__(daemon=True)
         self.stop = threading.Event()
+        self.quiet: set[int] = set()  # gateways that have fallen silent
 
     def run(self) -> None:
         try:
             while not self.stop.wait(0.5):
                 now = timezone.now()
-                Gateway.objects.update(last_seen=now)
+                Gateway.objects.exclude(pk__in=set(self.quiet)).update(last_seen=now)
                 MeterState.objects.filter(available=True).update(last_reading_at=now)
         finally:
             connection.close()
@@ -125,8 +128,6 @@ def test_a_200_meter_burst_is_one_notification_per_channel_and_its_recovery_one_
     assert {call["headers"]["X-FuseGuard-Delivery"].rsplit("-", 1)[1] for call in webhook.calls} == {
         f"ch{channel.pk}" for channel in channels
     }
-    from fleet.models import Incident
-
     first_opened = min(Incident.objects.values_list("opened_at", flat=True))
     [made, sent] = [
         max(Delivery.objects.filter(transition="opened").values_list(field, flat=True)) for field in ("created_at", "sent_at")
@@ -174,3 +175,38 @@ def test_a_worker_killed_mid_send_delivers_everything_within_seconds_of_its_rest
     assert set(Delivery.objects.values_list("status", "attempts")) == {(DeliveryStatus.SENT, 1)}  # the cut one not counted
     assert recovery_s < 10, f"{recovery_s:.1f} s\n{log}"
     print(f"\nworker SIGKILLed mid-send: both deliveries {recovery_s:.1f} s after the restart (lease 65 s, retry base 1 h)")
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_fifty_gateways_of_one_organisation_going_silent_are_one_outage_and_no_gateway_is_told_alone(tmp_path, webhook):
+    organization = Organization.objects.create(name="Demo Energy", slug="demo")
+    two_hooks(organization, webhook.url)
+    fleet(organization, sites=60, meters_per_site=0)
+    liveness = Liveness()
+    liveness.start()
+    worker = start_worker(tmp_path, **TIMERS)
+    down = list(Gateway.objects.order_by("pk").values_list("pk", flat=True)[:50])
+    try:
+        time.sleep(2)
+        liveness.quiet.update(down)
+        wait_until(lambda: len(webhook.calls) >= 2, 40, "the outage on both channels")
+        time.sleep(GROUP_WAIT_S + 2)  # the gateways' own groups would speak now
+        opened = webhook.bodies()
+        liveness.quiet.clear()  # everyone is back
+        wait_until(lambda: len(webhook.calls) >= 4, 40, "the outage's end on both channels")
+        time.sleep(GROUP_WAIT_S + 2)
+    finally:
+        liveness.stop.set()
+        liveness.join(10)
+        stop_worker(worker)
+    log = (tmp_path / "worker.log").read_text()
+
+    assert [body["summary"] for body in opened] == ["1 connectivity outage of Demo Energy"] * 2, log
+    assert opened[0]["incidents"][0]["detail"].startswith("50 of 60 gateways fell silent within")
+    summaries = sorted(body["summary"] for body in webhook.bodies())
+    assert summaries == ["1 connectivity outage of Demo Energy"] * 2 + ["1 connectivity outage over of Demo Energy"] * 2, log
+    [outage] = Incident.objects.filter(kind=IncidentKind.CONNECTIVITY_OUTAGE)
+    assert Incident.objects.filter(kind=IncidentKind.GATEWAY_OFFLINE, folded_into=outage).count() == 50
+    keys = [call["headers"]["X-FuseGuard-Delivery"] for call in webhook.calls]
+    assert len(keys) == len(set(keys))
