@@ -232,6 +232,11 @@ NOTIFICATIONS_GROUP_WAIT_S = env_int("NOTIFICATIONS_GROUP_WAIT_S", 30, minimum=0
 NOTIFICATIONS_GROUP_INTERVAL_S = env_int("NOTIFICATIONS_GROUP_INTERVAL_S", 300, minimum=1, maximum=86400)
 NOTIFICATIONS_GROUP_MAX_LISTED = env_int("NOTIFICATIONS_GROUP_MAX_LISTED", 500, minimum=1)
 
+# Prometheus metrics at /metrics (issue 18): scrapers send `Authorization: Bearer <METRICS_TOKEN>`;
+# without a token the endpoint does not exist. Organisations beyond the largest N share one label.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+METRICS_MAX_ORGANIZATIONS = env_int("METRICS_MAX_ORGANIZATIONS", 50, minimum=1, maximum=1000)
+
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_SERIALIZER = "json"
