@@ -5,6 +5,32 @@ import fleet.models.alerts
 from django.db import migrations, models
 
 
+def open_incidents_into_groups(apps, schema_editor):
+    """File incidents open at the upgrade into their channels' groups as already told, so their reminders go on."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    Incident = apps.get_model("fleet", "Incident")
+    NotificationChannel = apps.get_model("fleet", "NotificationChannel")
+    NotificationGroup = apps.get_model("fleet", "NotificationGroup")
+    NotificationGroupMember = apps.get_model("fleet", "NotificationGroupMember")
+    now = timezone.now()
+    for channel in NotificationChannel.objects.filter(is_active=True):
+        repeat = timedelta(seconds=channel.repeat_interval_s or settings.ALERTS_REPEAT_INTERVAL_S)
+        incidents = Incident.objects.filter(organization_id=channel.organization_id, status="open")
+        for kind in sorted(set(incidents.values_list("kind", flat=True))):
+            group = NotificationGroup.objects.create(  # every existing channel groups by kind, the field's default
+                channel=channel, organization_id=channel.organization_id, key=f"kind={kind}", labels={"kind": kind},
+                created_at=now, last_notified_at=now, next_flush_at=now + repeat,
+            )
+            NotificationGroupMember.objects.bulk_create([
+                NotificationGroupMember(group=group, incident_id=pk, announced="firing")
+                for pk in incidents.filter(kind=kind).values_list("pk", flat=True)
+            ])
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -169,4 +195,5 @@ class Migration(migrations.Migration):
             model_name='notificationgroupmember',
             constraint=models.UniqueConstraint(fields=('group', 'incident'), name='notification_group_member_once'),
         ),
+        migrations.RunPython(open_incidents_into_groups, migrations.RunPython.noop),
     ]
