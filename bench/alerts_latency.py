@@ -202,9 +202,14 @@ def main() -> None:
         for type_, seconds in latencies:
             print(f"  {type_:<16}{seconds:>7.2f} s")
         values = [seconds for _, seconds in latencies]
+        # Grouping adds its timers to the pipeline's target: an opening waits group_wait, a resolve up to
+        # group_interval after the group's last notification.
+        allowed = {"meter_lost": TARGET_S + args.group_wait_s, "meter_restored": TARGET_S + args.group_interval_s}
+        worst = max(seconds / allowed[type_] for type_, seconds in latencies)
         print(f"event stored -> webhook received: min {min(values):.2f} s, median {statistics.median(values):.2f} s, "
-              f"max {max(values):.2f} s; ratio of max to the {TARGET_S:.0f} s target {max(values) / TARGET_S:.2f}")
-        print(f"bound: {interval_s} s schedule + run + delivery; target -> {'met' if max(values) <= TARGET_S else 'MISSED'}")
+              f"max {max(values):.2f} s; worst ratio to its target ({TARGET_S:.0f} s + group_wait for an opening, "
+              f"+ group_interval for a resolve) {worst:.2f}")
+        print(f"bound: {interval_s} s schedule + run + delivery + grouping timers; target -> {'met' if worst <= 1 else 'MISSED'}")
         connection.close()
     finally:
         if worker is not None:
