@@ -11,9 +11,13 @@ and the resolve notification. Each network is used for one lost/restored pair
 only, so no incident becomes flapping.
 
 The expected figure: up to one evaluation interval of waiting for the next
-run, plus the run and one delivery (milliseconds).
+run, plus the run and one delivery (milliseconds), plus the grouping timers:
+an opening waits group_wait, a resolve at most group_interval after the
+group's last notification. By default the bench runs with group_wait 0 and
+group_interval 1 s, to time the pipeline itself (comparable with the figures
+before grouping); `--group-wait-s 30` shows what production adds.
 
-Run: .venv/bin/python bench/alerts_latency.py [--pairs N]
+Run: .venv/bin/python bench/alerts_latency.py [--pairs N] [--group-wait-s S] [--group-interval-s S]
 """
 
 from __future__ import annotations
@@ -53,8 +57,12 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+                arrived = time.monotonic()
                 with receiver.lock:
-                    receiver.arrivals.setdefault((body["incident"]["meter"]["id"], body["transition"]), time.monotonic())
+                    for facts in body["incidents"]:  # a group's notification: what is new, what came back
+                        edge = "opened" if facts["new"] else "resolved" if facts["state"] == "resolved" else None
+                        if edge and facts["meter"]:
+                            receiver.arrivals.setdefault((facts["meter"]["id"], edge), arrived)
                 self.send_response(204)
                 self.end_headers()
 
@@ -118,7 +126,11 @@ class Gateway:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--pairs", type=int, default=3, help="lost/restored pairs, one network each (default 3)")
+    parser.add_argument("--group-wait-s", type=int, default=0, help="NOTIFICATIONS_GROUP_WAIT_S (default 0)")
+    parser.add_argument("--group-interval-s", type=int, default=1, help="NOTIFICATIONS_GROUP_INTERVAL_S (default 1)")
     args = parser.parse_args()
+    os.environ["NOTIFICATIONS_GROUP_WAIT_S"] = str(args.group_wait_s)
+    os.environ["NOTIFICATIONS_GROUP_INTERVAL_S"] = str(args.group_interval_s)
 
     postgres, redis = ThrowawayPostgres(), ThrowawayRedis()
     postgres.start()
@@ -176,21 +188,28 @@ def main() -> None:
             for type_, transition in (("meter_lost", "opened"), ("meter_restored", "resolved")):
                 time.sleep(rng.uniform(0, interval_s))
                 stored_at = gateway.event(network, type_)
-                arrived = receiver.wait((meter_id, transition), 3 * interval_s)
+                patience_s = 3 * interval_s + args.group_wait_s + args.group_interval_s
+                arrived = receiver.wait((meter_id, transition), patience_s)
                 if arrived is None:
-                    raise SystemExit(f"no {transition} webhook within {3 * interval_s} s; see {workdir / 'worker.log'}")
+                    raise SystemExit(f"no {transition} webhook within {patience_s} s; see {workdir / 'worker.log'}")
                 latencies.append((type_, arrived - stored_at))
         stop.set()
         feeder.join(5)
 
         print(describe())
-        print(f"evaluation every {interval_s} s (the default), worker with embedded beat, {len(latencies)} transitions")
+        print(f"evaluation every {interval_s} s (the default), worker with embedded beat, {len(latencies)} transitions, "
+              f"group_wait {args.group_wait_s} s, group_interval {args.group_interval_s} s")
         for type_, seconds in latencies:
             print(f"  {type_:<16}{seconds:>7.2f} s")
         values = [seconds for _, seconds in latencies]
+        # Grouping adds its timers to the pipeline's target: an opening waits group_wait, a resolve up to
+        # group_interval after the group's last notification.
+        allowed = {"meter_lost": TARGET_S + args.group_wait_s, "meter_restored": TARGET_S + args.group_interval_s}
+        worst = max(seconds / allowed[type_] for type_, seconds in latencies)
         print(f"event stored -> webhook received: min {min(values):.2f} s, median {statistics.median(values):.2f} s, "
-              f"max {max(values):.2f} s; ratio of max to the {TARGET_S:.0f} s target {max(values) / TARGET_S:.2f}")
-        print(f"bound: {interval_s} s schedule + run + delivery; target -> {'met' if max(values) <= TARGET_S else 'MISSED'}")
+              f"max {max(values):.2f} s; worst ratio to its target ({TARGET_S:.0f} s + group_wait for an opening, "
+              f"+ group_interval for a resolve) {worst:.2f}")
+        print(f"bound: {interval_s} s schedule + run + delivery + grouping timers; target -> {'met' if worst <= 1 else 'MISSED'}")
         connection.close()
     finally:
         if worker is not None:

@@ -6,7 +6,9 @@ demo raises and resolves incidents without Redis or a worker.
 
 The notification dispatcher runs after every evaluation (inside its task), on
 its own schedule, and once when a worker starts, so incident transitions left
-behind by a crash or an outage of all workers go out without waiting.
+behind by a crash or an outage of all workers go out without waiting; a
+starting worker also hands out due deliveries and voids the claims its node's
+former process held when it died.
 """
 
 from __future__ import annotations
@@ -51,9 +53,11 @@ def _install_beat_schedule(sender: Celery, **kwargs) -> None:
 
 
 @worker_ready.connect
-def _dispatch_at_start(**kwargs) -> None:
+def _dispatch_at_start(sender=None, **kwargs) -> None:
     # Beat's first run of each entry comes only one interval after start; transitions recorded
-    # while no worker was up should not wait for it.
+    # while no worker was up, deliveries that came due meanwhile and those this node's former
+    # process was sending when it died should not wait for it (nor for a lease).
+    app.send_task("fleet.tasks.notifications_recover", args=[getattr(sender, "hostname", "") or ""])
     app.send_task("fleet.tasks.notifications_dispatch")
 
 

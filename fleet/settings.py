@@ -226,11 +226,25 @@ ALERTS_METER_GRACE_PERIOD_S = env_int("ALERTS_METER_GRACE_PERIOD_S", 60, minimum
 ALERTS_GATEWAY_GRACE_PERIOD_S = env_int("ALERTS_GATEWAY_GRACE_PERIOD_S", 120, minimum=1)
 ALERTS_FLAP_WINDOW_S = env_int("ALERTS_FLAP_WINDOW_S", 900, minimum=0)
 ALERTS_FLAP_THRESHOLD = env_int("ALERTS_FLAP_THRESHOLD", 3, minimum=2)
+# A connectivity outage (issue 18): at least this many gateways of one organisation, and this share of
+# those online at the window's start, fell silent within the window.
+ALERTS_OUTAGE_MIN_GATEWAYS = env_int("ALERTS_OUTAGE_MIN_GATEWAYS", 10, minimum=2)
+ALERTS_OUTAGE_MIN_SHARE_PCT = env_int("ALERTS_OUTAGE_MIN_SHARE_PCT", 30, minimum=1, maximum=100)
+ALERTS_OUTAGE_WINDOW_S = env_int("ALERTS_OUTAGE_WINDOW_S", 120, minimum=1)
 ALERTS_REPEAT_INTERVAL_S = env_int("ALERTS_REPEAT_INTERVAL_S", 4 * 3600, minimum=60)
 NOTIFICATIONS_MAX_ATTEMPTS = env_int("NOTIFICATIONS_MAX_ATTEMPTS", 8, minimum=1)
 NOTIFICATIONS_RETRY_BASE_S = env_int("NOTIFICATIONS_RETRY_BASE_S", 30, minimum=1)
 NOTIFICATIONS_RETRY_MAX_S = env_int("NOTIFICATIONS_RETRY_MAX_S", 3600, minimum=1)
 NOTIFICATIONS_TIMEOUT_S = env_int("NOTIFICATIONS_TIMEOUT_S", 10, minimum=1, maximum=120)
+# Grouping (issue 18), the Alertmanager's three timers; a channel may set its own.
+NOTIFICATIONS_GROUP_WAIT_S = env_int("NOTIFICATIONS_GROUP_WAIT_S", 30, minimum=0, maximum=3600)
+NOTIFICATIONS_GROUP_INTERVAL_S = env_int("NOTIFICATIONS_GROUP_INTERVAL_S", 300, minimum=1, maximum=86400)
+NOTIFICATIONS_GROUP_MAX_LISTED = env_int("NOTIFICATIONS_GROUP_MAX_LISTED", 500, minimum=1)
+
+# Prometheus metrics at /metrics (issue 18): scrapers send `Authorization: Bearer <METRICS_TOKEN>`;
+# without a token the endpoint does not exist. Organisations beyond the largest N share one label.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+METRICS_MAX_ORGANIZATIONS = env_int("METRICS_MAX_ORGANIZATIONS", 50, minimum=1, maximum=1000)
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL

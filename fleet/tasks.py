@@ -6,14 +6,14 @@ from celery import shared_task
 
 from fleet.services.alerts_evaluate import alerts_evaluate as evaluate
 from fleet.services.notifications_dispatch import notifications_dispatch as dispatch_transitions
-from fleet.services.notifications_enqueue import notifications_due, notifications_enqueue_reminders
+from fleet.services.notifications_enqueue import deliveries_release_node, notifications_due
 from fleet.services.notifications_send import delivery_send
 from fleet.services.telemetry_retention import telemetry_apply_retention
 
 
 @shared_task(name="fleet.tasks.alerts_evaluate")
 def alerts_evaluate() -> dict:
-    """Evaluate the fleet into incidents and their transitions, then dispatch those at once (no wait for another schedule)."""
+    """Evaluate the fleet into incidents and their transitions, then dispatch at once (groups that are due go out too)."""
     result = evaluate()
     # The transitions are committed already: if this process dies here, the dispatcher's own
     # schedule (or the next evaluation) hands them out.
@@ -26,7 +26,7 @@ def alerts_evaluate() -> dict:
 
 @shared_task(name="fleet.tasks.notifications_dispatch")
 def notifications_dispatch() -> int:
-    """Turn unprocessed incident transitions into deliveries and hand each to a worker; how many were queued."""
+    """File unprocessed transitions into groups, make the due groups' notifications, hand each to a worker; how many."""
     return _dispatch()
 
 
@@ -39,18 +39,24 @@ def _dispatch() -> int:
 
 @shared_task(name="fleet.tasks.notifications_dispatch_due")
 def notifications_dispatch_due() -> int:
-    """Queue reminders for long-open incidents and hand every due delivery (retries too) to a worker."""
-    notifications_enqueue_reminders()
+    """Hand every due delivery (retries, and claims of dead workers past their lease) to a worker."""
     due = notifications_due()
     for delivery_id in due:
         delivery_deliver.delay(delivery_id)
     return len(due)
 
 
-@shared_task(name="fleet.tasks.delivery_deliver")
-def delivery_deliver(delivery_id: int) -> str:
-    """Attempt one delivery; the service's claim makes a duplicate task harmless."""
-    return delivery_send(delivery_id)
+@shared_task(name="fleet.tasks.notifications_recover")
+def notifications_recover(node: str) -> int:
+    """A worker node has started: void its former process's claims, then hand out every due delivery at once."""
+    deliveries_release_node(node)
+    return notifications_dispatch_due()
+
+
+@shared_task(name="fleet.tasks.delivery_deliver", bind=True)
+def delivery_deliver(self, delivery_id: int) -> str:
+    """Attempt one delivery under this worker's node name; the service's claim makes a duplicate task harmless."""
+    return delivery_send(delivery_id, node=self.request.hostname or "")
 
 
 @shared_task(name="fleet.tasks.telemetry_retention")

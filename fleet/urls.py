@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from fleet.api.metrics import metrics_view
+
 admin.site.site_header = "FuseGuard fleet"
 admin.site.site_title = "FuseGuard"
 admin.site.index_title = "Sites, charging networks and their limits"
@@ -14,5 +16,6 @@ urlpatterns = [
     path("api/gateway/v1/", include("fleet.sync.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("metrics", metrics_view, name="metrics"),
     path("", include("fleet.dashboard.urls")),
 ]

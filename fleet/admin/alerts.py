@@ -1,4 +1,4 @@
-"""Admin for alerts: incidents (open first, with their duration and transitions), channels and deliveries.
+"""Admin for alerts: incidents (open first, with their duration and transitions), channels, groups and deliveries.
 
 Incidents, their transitions and deliveries are written by the evaluation,
 dispatch and delivery tasks, so they are view-only here; channels are edited
@@ -11,7 +11,7 @@ from django.contrib import admin
 from django.db.models import Case, IntegerField, Value, When
 
 from fleet.admin.scoping import TenantScopedAdmin, TenantScopedTabularInline
-from fleet.models import Delivery, Incident, IncidentStatus, IncidentTransition, NotificationChannel
+from fleet.models import Delivery, Incident, IncidentStatus, IncidentTransition, NotificationChannel, NotificationGroup
 
 OPEN_FIRST = Case(When(status=IncidentStatus.OPEN, then=Value(0)), default=Value(1), output_field=IntegerField())
 
@@ -74,7 +74,8 @@ class IncidentAdmin(_ViewOnly, TenantScopedAdmin):
 class NotificationChannelAdmin(TenantScopedAdmin):
     """Where an organisation hears about incidents."""
 
-    list_display = ["name", "organization", "kind", "is_active", "repeat_interval_s"]
+    list_display = ["name", "organization", "kind", "is_active", "group_by", "group_wait_s", "group_interval_s",
+                    "repeat_interval_s"]
     list_filter = ["kind", "is_active"]
     search_fields = ["name", "organization__name", "email_recipients", "webhook_url"]
 
@@ -88,10 +89,27 @@ class NotificationChannelAdmin(TenantScopedAdmin):
 class DeliveryAdmin(_ViewOnly, TenantScopedAdmin):
     """Each notification sent or being retried, with its idempotency key."""
 
-    list_display = ["idempotency_key", "transition", "channel", "status", "attempts", "next_attempt_at", "sent_at"]
+    list_display = ["idempotency_key", "transition", "summary", "channel", "status", "attempts", "next_attempt_at", "sent_at"]
     list_filter = ["status", "transition"]
     search_fields = ["idempotency_key", "channel__name"]
     list_select_related = ["channel"]
+
+    @admin.display(description="summary")
+    def summary(self, delivery: Delivery) -> str:
+        return delivery.payload.get("summary", "") if delivery.payload else f"incident {delivery.incident_id}"
+
+
+@admin.register(NotificationGroup)
+class NotificationGroupAdmin(_ViewOnly, TenantScopedAdmin):
+    """Each channel's groups: what they hold and when the dispatcher looks at them next."""
+
+    list_display = ["__str__", "channel", "member_count", "notifications", "last_notified_at", "pending_since", "next_flush_at"]
+    list_select_related = ["channel"]
+    search_fields = ["key", "channel__name"]
+
+    @admin.display(description="incidents")
+    def member_count(self, group: NotificationGroup) -> int:
+        return group.members.count()
 
 
 @admin.register(IncidentTransition)

@@ -5,7 +5,10 @@ Every tenant-owned model names the path from itself to its Organization in
 repeating the lookup in every view.
 """
 
+from fleet.models.alert_groups import Announced, NotificationGroup, NotificationGroupMember
 from fleet.models.alerts import (
+    GROUP_LABELS,
+    SEVERITY_OF_KIND,
     ChannelKind,
     Delivery,
     DeliveryStatus,
@@ -25,6 +28,11 @@ from fleet.models.telemetry import EventType, TelemetryEvent, TelemetryGap, Tele
 from fleet.models.tenancy import Membership, Organization, Role
 
 __all__ = [
+    "GROUP_LABELS",
+    "SEVERITY_OF_KIND",
+    "Announced",
+    "NotificationGroup",
+    "NotificationGroupMember",
     "ChannelKind",
     "Delivery",
     "DeliveryStatus",

@@ -12,6 +12,7 @@ and the channel; it is unique, so the same transition is never sent twice on
 one channel.
 """
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -26,6 +27,16 @@ class IncidentKind(models.TextChoices):
 
     METER_LOST = "meter_lost", "Meter lost"
     GATEWAY_OFFLINE = "gateway_offline", "Gateway offline"
+    CONNECTIVITY_OUTAGE = "connectivity_outage", "Connectivity outage"
+
+
+SEVERITY_OF_KIND = {
+    IncidentKind.METER_LOST: "warning",
+    IncidentKind.GATEWAY_OFFLINE: "critical",
+    IncidentKind.CONNECTIVITY_OUTAGE: "critical",
+}
+"""How urgent each kind is, for grouping and labels: a lost meter makes its site draw less (a fallback), a silent
+gateway leaves the site on its own (its last limits) and the server blind; an outage does so for many at once."""
 
 
 class IncidentStatus(models.TextChoices):
@@ -43,7 +54,10 @@ class Incident(models.Model):
     # Organisation and site are copies of the object's own, so that scoping and the
     # per-site rollups are one indexed filter instead of a four-table join.
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="incidents")
-    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="incidents")
+    site = models.ForeignKey(
+        Site, on_delete=models.CASCADE, null=True, blank=True, related_name="incidents",
+        help_text="Empty only for a connectivity outage, which spans sites.",
+    )
     gateway = models.ForeignKey(Gateway, on_delete=models.CASCADE, null=True, blank=True, related_name="incidents")
     meter = models.ForeignKey(Meter, on_delete=models.CASCADE, null=True, blank=True, related_name="incidents")
     kind = models.CharField(max_length=32, choices=IncidentKind.choices)
@@ -66,7 +80,8 @@ class Incident(models.Model):
         null=True,
         blank=True,
         related_name="folded",
-        help_text="The gateway incident that explains this meter incident; no reminders while it is open.",
+        help_text="The incident that explains this one while it is open (a gateway's for its meters, a connectivity "
+        "outage for its gateways); it stays quiet meanwhile.",
     )
     detail = models.TextField(blank=True)
 
@@ -84,9 +99,20 @@ class Incident(models.Model):
                 name="incident_one_open_per_gateway_kind",
             ),
             models.CheckConstraint(
-                condition=(Q(meter__isnull=False) & Q(gateway__isnull=True))
-                | (Q(meter__isnull=True) & Q(gateway__isnull=False)),
+                condition=(
+                    ((Q(meter__isnull=False) & Q(gateway__isnull=True)) | (Q(meter__isnull=True) & Q(gateway__isnull=False)))
+                    & Q(site__isnull=False) & ~Q(kind=IncidentKind.CONNECTIVITY_OUTAGE)
+                )
+                | (
+                    Q(kind=IncidentKind.CONNECTIVITY_OUTAGE) & Q(meter__isnull=True) & Q(gateway__isnull=True)
+                    & Q(site__isnull=True)
+                ),
                 name="incident_exactly_one_object",
+            ),
+            models.UniqueConstraint(
+                fields=["organization"],
+                condition=Q(status=IncidentStatus.OPEN, kind=IncidentKind.CONNECTIVITY_OUTAGE),
+                name="incident_one_open_outage_per_organization",
             ),
             models.CheckConstraint(
                 condition=(Q(status=IncidentStatus.OPEN) & Q(resolved_at__isnull=True))
@@ -101,7 +127,7 @@ class Incident(models.Model):
         ]
 
     def __str__(self) -> str:
-        subject = self.meter if self.meter_id else self.gateway
+        subject = self.meter if self.meter_id else self.gateway if self.gateway_id else self.organization
         return f"{self.get_kind_display()}: {subject} ({self.status})"
 
     @property
@@ -117,7 +143,8 @@ class IncidentTransitionKind(models.TextChoices):
     OPENED = "opened", "Opened"
     REOPENED = "reopened", "Reopened"
     RESOLVED = "resolved", "Resolved"
-    FOLDED = "folded", "Folded into its gateway's incident"
+    FOLDED = "folded", "Folded into the incident that explains it"
+    UNFOLDED = "unfolded", "No longer explained (what folded it is over)"
 
 
 class IncidentTransition(models.Model):
@@ -142,7 +169,7 @@ class IncidentTransition(models.Model):
             # run believed it changed the incident. A fold can recur if its gateway incident is deleted.
             models.UniqueConstraint(
                 fields=["incident", "occurrence", "kind"],
-                condition=~Q(kind=IncidentTransitionKind.FOLDED),
+                condition=~Q(kind__in=[IncidentTransitionKind.FOLDED, IncidentTransitionKind.UNFOLDED]),
                 name="incident_transition_once_per_occurrence",
             ),
             models.CheckConstraint(
@@ -165,6 +192,17 @@ class ChannelKind(models.TextChoices):
     WEBHOOK = "webhook", "Webhook"
 
 
+GROUP_LABELS = ("site", "kind", "severity")
+"""What a channel may group incidents by, besides their organisation (the Alertmanager's `group_by`)."""
+
+
+def group_by_validate(value: str) -> None:
+    """Refuse grouping keys other than GROUP_LABELS, naming the bad key (the form names the field)."""
+    for label in filter(None, (part.strip() for part in value.split(","))):
+        if label not in GROUP_LABELS:
+            raise ValidationError(f"group_by: unknown grouping key {label!r}; choose from {', '.join(GROUP_LABELS)}")
+
+
 class NotificationChannel(models.Model):
     """Where an organisation hears about incidents: e-mail recipients or a webhook URL with its signing secret."""
 
@@ -179,7 +217,19 @@ class NotificationChannel(models.Model):
         max_length=200, blank=True, help_text="Key of the HMAC-SHA256 signature in the X-FuseGuard-Signature header."
     )
     repeat_interval_s = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Remind while an incident is open this often (s); empty: the server's default."
+        null=True, blank=True, help_text="Remind while a group has open incidents this often (s); empty: the server's default."
+    )
+    group_by = models.CharField(
+        max_length=40, blank=True, default="kind", validators=[group_by_validate],
+        help_text="Besides the organisation, what tells groups apart: comma-separated site, kind, severity "
+        "(empty: one group per organisation).",
+    )
+    group_wait_s = models.PositiveIntegerField(
+        null=True, blank=True, help_text="A new group's first notification waits this long to collect the burst (s); "
+        "empty: the server's default.",
+    )
+    group_interval_s = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Later changes of a group go out at most this often (s); empty: the server's default."
     )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -199,15 +249,22 @@ class NotificationChannel(models.Model):
         return f"{self.name} ({self.get_kind_display()})"
 
     @property
+    def group_labels(self) -> list[str]:
+        """The grouping keys in a fixed order (the group key must not depend on how they were typed)."""
+        chosen = {part.strip() for part in self.group_by.split(",")}
+        return [label for label in GROUP_LABELS if label in chosen]
+
+    @property
     def recipients(self) -> list[str]:
         """The e-mail addresses as a list."""
         return [address.strip() for address in self.email_recipients.split(",") if address.strip()]
 
 
 class Transition(models.TextChoices):
-    """Which edge of an incident a delivery tells about."""
+    """What a notification tells: incidents newly open, some resolved while others stay open, a reminder, all resolved."""
 
     OPENED = "opened", "Opened"
+    UPDATED = "updated", "Changed"
     REMINDER = "reminder", "Still open"
     RESOLVED = "resolved", "Resolved"
 
@@ -222,20 +279,34 @@ class DeliveryStatus(models.TextChoices):
 
 
 class Delivery(models.Model):
-    """One notification of one incident transition on one channel, with its attempts."""
+    """One notification on one channel, with its attempts: of a notification group (or, before groups, of one incident)."""
 
     tenant_path = "channel__organization"
 
     channel = models.ForeignKey(NotificationChannel, on_delete=models.CASCADE, related_name="deliveries")
-    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="deliveries")
+    incident = models.ForeignKey(
+        Incident, on_delete=models.CASCADE, null=True, blank=True, related_name="deliveries",
+        help_text="The incident of a notification made before grouping; empty for a group's notification.",
+    )
+    group = models.ForeignKey(
+        "fleet.NotificationGroup", on_delete=models.CASCADE, null=True, blank=True, related_name="deliveries"
+    )
     transition = models.CharField(max_length=16, choices=Transition.choices)
+    payload = models.JSONField(
+        default=dict, blank=True,
+        help_text="What the group's notification says, fixed when it was made, so every retry says the same.",
+    )
     idempotency_key = models.CharField(
-        max_length=120, help_text="Names incident, transition and channel; sent as the X-FuseGuard-Delivery header."
+        max_length=120, help_text="Names the group (or incident), the notification's number and the channel; sent as the "
+        "X-FuseGuard-Delivery header.",
     )
     status = models.CharField(max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
     lease_until = models.DateTimeField(null=True, blank=True, help_text="A worker sending this owns it until then.")
+    claimed_by = models.CharField(
+        max_length=200, blank=True, help_text="The Celery node sending it; when that node starts again, its claims are void."
+    )
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -246,8 +317,12 @@ class Delivery(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["idempotency_key"], name="delivery_unique_idempotency_key"),
             models.CheckConstraint(condition=Q(status__in=DeliveryStatus.values), name="delivery_status_valid"),
+            models.CheckConstraint(
+                condition=Q(incident__isnull=False) | Q(group__isnull=False), name="delivery_of_incident_or_group"
+            ),
         ]
         indexes = [models.Index(fields=["status", "next_attempt_at"], name="delivery_status_due")]
 
     def __str__(self) -> str:
-        return f"{self.get_transition_display()} of incident {self.incident_id} via {self.channel}"
+        subject = f"group {self.group_id}" if self.group_id else f"incident {self.incident_id}"
+        return f"{self.get_transition_display()} of {subject} via {self.channel}"

@@ -15,7 +15,9 @@ A meter counts as lost when its gateway reported it lost, or when the gateway
 has kept talking for longer than the meter's grace period since the meter's
 last reading. Meters of a site whose gateways are all silent are no separate
 problem: the gateway's incident explains them, and their open incidents are
-folded into it, so a dead gateway raises one alert, not one per meter.
+folded into it, so a dead gateway raises one alert, not one per meter. Many
+gateways of one organisation falling silent together are one connectivity
+outage (fleet/services/alerts_outage.py), which folds their incidents in turn.
 """
 
 from __future__ import annotations
@@ -50,6 +52,9 @@ class AlertPolicy:
     gateway_grace_period_s: int = 120
     flap_window_s: int = 900
     flap_threshold: int = 3
+    outage_min_gateways: int = 10
+    outage_min_share_pct: int = 30
+    outage_window_s: int = 120
 
     @classmethod
     def from_settings(cls) -> AlertPolicy:
@@ -59,6 +64,9 @@ class AlertPolicy:
             gateway_grace_period_s=settings.ALERTS_GATEWAY_GRACE_PERIOD_S,
             flap_window_s=settings.ALERTS_FLAP_WINDOW_S,
             flap_threshold=settings.ALERTS_FLAP_THRESHOLD,
+            outage_min_gateways=settings.ALERTS_OUTAGE_MIN_GATEWAYS,
+            outage_min_share_pct=settings.ALERTS_OUTAGE_MIN_SHARE_PCT,
+            outage_window_s=settings.ALERTS_OUTAGE_WINDOW_S,
         )
 
 
@@ -92,7 +100,9 @@ def alerts_evaluate(*, now: datetime | None = None, policy: AlertPolicy | None =
 
     silent_gateways: dict[int, Problem] = {}
     site_seen: dict[int, datetime] = {}
-    rows = Gateway.objects.filter(last_seen__isnull=False).values_list("pk", "site_id", "site__organization_id", "last_seen")
+    rows = list(
+        Gateway.objects.filter(last_seen__isnull=False).values_list("pk", "site_id", "site__organization_id", "last_seen")
+    )
     for gateway_id, site_id, organization_id, last_seen in rows:
         site_seen[site_id] = max(last_seen, site_seen.get(site_id, last_seen))
         if last_seen < gateway_cutoff:
@@ -106,6 +116,10 @@ def alerts_evaluate(*, now: datetime | None = None, policy: AlertPolicy | None =
               result)
     if silent_sites:
         _fold_meter_incidents(silent_sites, now, result)
+    from fleet.services.alerts_outage import outages_converge  # it builds on this module's types
+
+    outages_converge([(gateway_id, organization_id, last_seen) for gateway_id, _, organization_id, last_seen in rows],
+                     now, policy, result)
     return result
 
 

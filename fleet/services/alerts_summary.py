@@ -43,7 +43,8 @@ def alerts_summary(incidents: QuerySet[Incident], organizations: QuerySet[Organi
         pk: OrganizationSummary(pk, name) for pk, name in organizations.order_by("name").values_list("pk", "name")
     }
     rows = (
-        incidents.filter(status=IncidentStatus.OPEN, organization_id__in=summaries.keys())
+        # A connectivity outage spans sites: its gateways' own incidents show where it hurts.
+        incidents.filter(status=IncidentStatus.OPEN, organization_id__in=summaries.keys(), site__isnull=False)
         .values("organization_id", "site_id", "site__name")
         .annotate(
             lost_meters=Count("pk", filter=Q(kind=IncidentKind.METER_LOST)),

@@ -1,14 +1,19 @@
 """Sending one delivery: an e-mail through Django's backend or a signed JSON POST, with back-off on failure.
 
 A worker first claims the delivery with a conditional UPDATE (pending ->
-sending); only the worker whose UPDATE changed the row sends, so a delivery
-queued twice on the broker still goes out once. A failed attempt goes back to
-pending with an exponentially growing delay, until the last attempt marks it
-failed.
+sending, naming its Celery node); only the worker whose UPDATE changed the
+row sends, so a delivery queued twice on the broker still goes out once. The
+claim's lease is the send timeout plus a margin: a worker that died mid-send
+is noticed that much later by any worker, or at once when its node starts
+again. A failed attempt goes back to pending with an exponentially growing
+delay, until the last attempt marks it failed.
 
 Webhooks: the body is compact JSON; `X-FuseGuard-Signature: sha256=<hex>` is
 HMAC-SHA256 of the exact body bytes with the channel's secret, and
 `X-FuseGuard-Delivery` carries the idempotency key, the same on every retry.
+A group's notification sends the body fixed when it was made, plus `sent_at`.
+The contract is documented in README.md ("Webhooks") and
+docs/webhooks/notification.schema.json.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from fleet.models import ChannelKind, Delivery, DeliveryStatus, Incident, IncidentKind, Transition
+from fleet.services.notifications_payload import iso, incident_facts
 
 log = logging.getLogger(__name__)
 
@@ -51,34 +57,8 @@ def retry_delay_s(attempts: int) -> float:
 
 
 def incident_payload(incident: Incident, transition: str, key: str) -> dict[str, Any]:
-    """What a notification says, as JSON-able data; the e-mail text is made from the same facts."""
-    meter = incident.meter
-    return {
-        "delivery": key,
-        "transition": transition,
-        "incident": {
-            "id": incident.pk,
-            "kind": incident.kind,
-            "status": incident.status,
-            "organization": incident.organization.slug,
-            "site": {"id": incident.site_id, "name": incident.site.name},
-            "gateway": None if incident.gateway_id is None else {"id": incident.gateway_id, "name": incident.gateway.name},
-            "meter": None if meter is None else {"id": meter.pk, "network": meter.network.name, "host": meter.host},
-            "started_at": _iso(incident.started_at),
-            "opened_at": _iso(incident.opened_at),
-            "last_seen": _iso(incident.last_seen),
-            "resolved_at": _iso(incident.resolved_at),
-            "duration_s": round(incident.duration_s, 1),
-            "occurrences": incident.occurrences,
-            "flapping": incident.flapping,
-            "detail": incident.detail,
-        },
-        "sent_at": _iso(timezone.now()),
-    }
-
-
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat().replace("+00:00", "Z")
+    """What a notification of one incident made before grouping says (version 1 of the body)."""
+    return {"delivery": key, "transition": transition, "incident": incident_facts(incident), "sent_at": iso(timezone.now())}
 
 
 def _subject(incident: Incident, transition: str) -> str:
@@ -90,6 +70,29 @@ def _subject(incident: Incident, transition: str) -> str:
         edge = {Transition.OPENED: "offline", Transition.REMINDER: "still offline", Transition.RESOLVED: "online again"}[transition]
     flapping = " (flapping)" if incident.flapping else ""
     return f"[FuseGuard] {incident.site.name}: {what} {edge}{flapping}"
+
+
+def _group_subject(payload: dict[str, Any]) -> str:
+    edge = {"opened": "", "updated": "update: ", "reminder": "still open: ", "resolved": "resolved: "}[payload["transition"]]
+    return f"[FuseGuard] {edge}{payload['summary']}"
+
+
+def _group_text(payload: dict[str, Any]) -> str:
+    """The e-mail of a group: the summary, then one line per incident, open ones first."""
+    lines = [payload["summary"], ""]
+    marks = {"firing": "OPEN", "resolved": "BACK", "folded": "EXPLAINED"}
+    for facts in payload["incidents"]:
+        if facts["meter"]:
+            what = f"{facts['site']['name']}: meter {facts['meter']['network']} ({facts['meter']['host']})"
+        elif facts["gateway"]:
+            what = f"{facts['site']['name']}: gateway {facts['gateway']['name']}"
+        else:
+            what = f"{facts['organization']}: {facts['kind'].replace('_', ' ')}"
+        new = " (new)" if facts["new"] else ""
+        lines.append(f"{marks[facts['state']]:9} {what}{new} since {facts['started_at']} - {facts['detail']}")
+    if payload["truncated"]:
+        lines.append(f"... and {sum(payload['counts'][s] for s in ('firing', 'resolved', 'folded')) - payload['counts']['listed']} more")
+    return "\n".join(lines) + "\n"
 
 
 def _send_webhook(delivery: Delivery, payload: dict[str, Any]) -> None:
@@ -111,6 +114,9 @@ def _send_webhook(delivery: Delivery, payload: dict[str, Any]) -> None:
 
 
 def _send_email(delivery: Delivery, payload: dict[str, Any]) -> None:
+    if delivery.group_id is not None:
+        _email(delivery, _group_subject(payload), _group_text(payload))
+        return
     incident = delivery.incident
     facts = payload["incident"]
     lines = [
@@ -125,9 +131,13 @@ def _send_email(delivery: Delivery, payload: dict[str, Any]) -> None:
         lines.append(f"Resolved: {facts['resolved_at']}")
     if incident.flapping:
         lines.append(f"Flapping: lost and restored {incident.occurrences} times")
+    _email(delivery, _subject(incident, delivery.transition), "\n".join(lines) + "\n")
+
+
+def _email(delivery: Delivery, subject: str, body: str) -> None:
     message = EmailMessage(
-        subject=_subject(incident, delivery.transition),
-        body="\n".join(lines) + "\n",
+        subject=subject,
+        body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=delivery.channel.recipients,
         headers={DELIVERY_HEADER: delivery.idempotency_key},
@@ -138,19 +148,31 @@ def _send_email(delivery: Delivery, payload: dict[str, Any]) -> None:
         raise DeliveryFailed(f"{type(problem).__name__}: {problem}") from None
 
 
-def delivery_send(delivery_id: int, *, now: datetime | None = None) -> str:
+LEASE_MARGIN_S = 5
+"""Beyond the send timeout, how long a claim outlives its worker: time to write the outcome after the receiver answers."""
+
+
+def lease_s() -> float:
+    """How long a claim holds: one attempt's timeout plus the margin (an attempt cannot take longer)."""
+    return float(settings.NOTIFICATIONS_TIMEOUT_S + LEASE_MARGIN_S)
+
+
+def delivery_send(delivery_id: int, *, now: datetime | None = None, node: str = "") -> str:
     """Attempt one delivery if it is due and no other worker holds it; return what became of it."""
     now = now or timezone.now()
-    lease_until = now + timedelta(seconds=3 * settings.NOTIFICATIONS_TIMEOUT_S)
     claimed = Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now).update(
-        status=DeliveryStatus.SENDING, attempts=F("attempts") + 1, lease_until=lease_until
+        status=DeliveryStatus.SENDING, attempts=F("attempts") + 1, lease_until=now + timedelta(seconds=lease_s()),
+        claimed_by=node,
     )
     if claimed != 1:
         return "not_due"
     delivery = Delivery.objects.select_related(
         "channel", "incident__organization", "incident__site", "incident__gateway", "incident__meter__network"
     ).get(pk=delivery_id)
-    payload = incident_payload(delivery.incident, delivery.transition, delivery.idempotency_key)
+    if delivery.group_id is not None:
+        payload = {**delivery.payload, "sent_at": iso(timezone.now())}
+    else:
+        payload = incident_payload(delivery.incident, delivery.transition, delivery.idempotency_key)
     try:
         if delivery.channel.kind == ChannelKind.WEBHOOK:
             _send_webhook(delivery, payload)
@@ -159,7 +181,7 @@ def delivery_send(delivery_id: int, *, now: datetime | None = None) -> str:
     except DeliveryFailed as problem:
         return _failed(delivery, str(problem), now)
     Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.SENDING).update(
-        status=DeliveryStatus.SENT, sent_at=timezone.now(), lease_until=None, last_error=""
+        status=DeliveryStatus.SENT, sent_at=timezone.now(), lease_until=None, claimed_by="", last_error=""
     )
     return "sent"
 
@@ -167,13 +189,13 @@ def delivery_send(delivery_id: int, *, now: datetime | None = None) -> str:
 def _failed(delivery: Delivery, error: str, now: datetime) -> str:
     if delivery.attempts >= settings.NOTIFICATIONS_MAX_ATTEMPTS:
         Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING).update(
-            status=DeliveryStatus.FAILED, lease_until=None, last_error=error
+            status=DeliveryStatus.FAILED, lease_until=None, claimed_by="", last_error=error
         )
         log.error("delivery %s given up after %s attempts: %s", delivery.idempotency_key, delivery.attempts, error)
         return "failed"
     delay_s = retry_delay_s(delivery.attempts)
     Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING).update(
-        status=DeliveryStatus.PENDING, lease_until=None, last_error=error, next_attempt_at=now + timedelta(seconds=delay_s)
+        status=DeliveryStatus.PENDING, lease_until=None, claimed_by="", last_error=error, next_attempt_at=now + timedelta(seconds=delay_s)
     )
     log.warning("delivery %s attempt %s failed, retry in %.0f s: %s", delivery.idempotency_key, delivery.attempts, delay_s, error)
     return "retry"

@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from fleet.models import ChannelKind, ChargingNetwork, Gateway, Meter, MeterState, NotificationChannel
+from fleet.models import ChannelKind, ChargingNetwork, Delivery, Gateway, Meter, MeterState, NotificationChannel
 from fleet.services.alerts_evaluate import AlertPolicy, EvaluationResult, alerts_evaluate
 from fleet.services.notifications_dispatch import DispatchResult, notifications_dispatch
 
@@ -61,6 +61,14 @@ def evaluate_and_dispatch(seconds: float, policy: AlertPolicy = POLICY) -> Evalu
     return result
 
 
+def told_incidents() -> list[int]:
+    """Ids of the incidents the notifications made so far announced as newly open, on any channel, with repeats."""
+    return [
+        facts["id"] for payload in Delivery.objects.order_by("pk").values_list("payload", flat=True)
+        for facts in payload.get("incidents", []) if facts["new"]
+    ]
+
+
 def add_meters(tenant, count: int) -> list[Meter]:
     """More networks with a meter each on the tenant's site (the fixture's own meter comes first)."""
     meters = [tenant.meter]
@@ -76,7 +84,9 @@ class WebhookReceiver:
 
     url: str = ""
     calls: list[dict] = field(default_factory=list)
-    answers: list[int] = field(default_factory=list)
+    answers: list[int | None] = field(default_factory=list)
+    cut_off: list[dict] = field(default_factory=list)
+    release: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def bodies(self) -> list[dict]:
@@ -91,8 +101,14 @@ def start_receiver() -> tuple[WebhookReceiver, ThreadingHTTPServer]:
         def do_POST(self):
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             with receiver.lock:
-                receiver.calls.append({"headers": dict(self.headers), "body": body})
                 status = receiver.answers.pop(0) if receiver.answers else 200
+                # None scripts a receiver that hangs (until `release`): the sender's attempt is cut off, not answered.
+                (receiver.calls if status is not None else receiver.cut_off).append(
+                    {"headers": dict(self.headers), "body": body}
+                )
+            if status is None:
+                receiver.release.wait(60)
+                return
             self.send_response(status)
             self.send_header("Content-Length", "0")
             self.end_headers()
@@ -110,6 +126,7 @@ def start_receiver() -> tuple[WebhookReceiver, ThreadingHTTPServer]:
 def webhook():
     receiver, server = start_receiver()
     yield receiver
+    receiver.release.set()
     server.shutdown()
     server.server_close()
 
@@ -128,6 +145,14 @@ def email_channel(tenant_a) -> NotificationChannel:
         organization=tenant_a.organization, name="ops mail", kind=ChannelKind.EMAIL,
         email_recipients="ops@alpha.example, oncall@alpha.example",
     )
+
+
+@pytest.fixture(autouse=True)
+def groups_at_once(settings):
+    """Groups notify in the run that changed them (no group_wait, a 1 s group_interval), so the scenarios of single
+    incidents read edge by edge; tests/fleet/alerts/test_groups.py specifies the timers with their real meaning."""
+    settings.NOTIFICATIONS_GROUP_WAIT_S = 0
+    settings.NOTIFICATIONS_GROUP_INTERVAL_S = 1
 
 
 @pytest.fixture(autouse=True)

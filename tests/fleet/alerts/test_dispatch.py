@@ -1,4 +1,4 @@
-"""The dispatcher: unprocessed transitions become the deliveries evaluation used to queue, once, whoever runs it."""
+"""The dispatcher: unprocessed transitions are filed into notification groups and told once, whoever runs it."""
 
 import threading
 from datetime import timedelta
@@ -18,6 +18,7 @@ from fleet.models import (
     IncidentTransition,
     MeterState,
     NotificationChannel,
+    NotificationGroup,
 )
 from fleet.services.alerts_evaluate import alerts_evaluate
 from fleet.services.notifications_dispatch import notifications_dispatch
@@ -47,10 +48,10 @@ def every_edge(tenant) -> tuple[int, int]:
     return meter_incident, gateway_incident
 
 
-# --- the same deliveries as before -------------------------------------------------------------
+# --- who is told what ------------------------------------------------------------------------------
 
 
-def test_each_transition_becomes_one_delivery_per_active_channel_with_the_keys_of_before(
+def test_each_edge_files_its_incident_into_a_group_per_active_channel_and_the_fold_stays_quiet(
     tenant_a, tenant_b, webhook_channel, email_channel
 ):
     NotificationChannel.objects.create(organization=tenant_a.organization, name="paused", kind=ChannelKind.EMAIL,
@@ -61,20 +62,39 @@ def test_each_transition_becomes_one_delivery_per_active_channel_with_the_keys_o
 
     result = dispatch(210)
 
-    expected = [
-        f"incident-{incident}-o{occurrence}-{transition}-ch{channel.pk}"
-        for incident, occurrence, transition in [
-            (meter, 1, "opened"), (meter, 1, "resolved"), (meter, 2, "opened"),  # a reopening announces its occurrence
-            (gateway, 1, "opened"),  # the fold is quiet: the gateway's incident speaks for the meter
+    for channel in (webhook_channel, email_channel):
+        assert sorted(NotificationGroup.objects.filter(channel=channel).values_list("key", flat=True)) == [
+            "kind=gateway_offline", "kind=meter_lost",
         ]
-        for channel in (webhook_channel, email_channel)
+    assert NotificationGroup.objects.count() == 4  # nothing for the paused channel or the other organisation
+    # Told as things stand at the flush: the meter's incident is folded into the gateway's, which speaks for it.
+    deliveries = list(Delivery.objects.order_by("channel_id"))
+    assert [(d.channel_id, d.transition, d.payload["group"]["key"]) for d in deliveries] == [
+        (pk, "opened", "kind=gateway_offline") for pk in sorted((webhook_channel.pk, email_channel.pk))
     ]
-    assert keys() == sorted(expected)
-    assert sorted(result.delivery_ids) == sorted(Delivery.objects.values_list("pk", flat=True))
+    assert [facts["id"] for facts in deliveries[0].payload["incidents"]] == [gateway] != [meter]
+    assert sorted(result.delivery_ids) == sorted(d.pk for d in deliveries)
     assert sorted(result.transition_ids) == sorted(IncidentTransition.objects.values_list("pk", flat=True))
     assert set(IncidentTransition.objects.values_list("processed_at", flat=True)) == {at(210)}
     assert set(Delivery.objects.values_list("status", "next_attempt_at", "created_at")) == {("pending", at(210), at(210))}
-    assert sorted(Delivery.objects.values_list("transition", flat=True)) == ["opened"] * 6 + ["resolved"] * 2
+
+
+def test_dispatched_edge_by_edge_each_change_is_told_once_under_the_groups_numbered_keys(tenant_a, webhook_channel):
+    gateway_seen(tenant_a.gateway, at(0))
+    meter_lost(tenant_a.meter, at(0))
+    for seconds, change in ((10, None), (30, lambda: meter_reading(tenant_a.meter, at(25))),
+                            (40, lambda: meter_lost(tenant_a.meter, at(35)))):
+        if change:
+            change()
+        evaluate(seconds)
+        dispatch(seconds)
+
+    [group] = NotificationGroup.objects.filter(key="kind=meter_lost")
+    assert list(Delivery.objects.order_by("pk").values_list("idempotency_key", "transition")) == [
+        (f"group-{group.pk}-n1-ch{webhook_channel.pk}", "opened"),
+        (f"group-{group.pk}-n2-ch{webhook_channel.pk}", "resolved"),
+        (f"group-{group.pk}-n3-ch{webhook_channel.pk}", "opened"),  # a reopening is news again
+    ]
 
 
 def test_an_organisation_without_active_channels_gets_its_transitions_processed_quietly(tenant_a):
@@ -84,7 +104,7 @@ def test_an_organisation_without_active_channels_gets_its_transitions_processed_
 
     assert len(result.transition_ids) == 5 and result.delivery_ids == []
     assert not IncidentTransition.objects.filter(processed_at__isnull=True).exists()
-    assert not Delivery.objects.exists()
+    assert not Delivery.objects.exists() and not NotificationGroup.objects.exists()
 
 
 # --- idempotent ------------------------------------------------------------------------------------
@@ -97,13 +117,13 @@ def test_a_second_run_finds_nothing_and_changes_nothing(tenant_a, webhook_channe
 
     second = dispatch(220)
 
-    assert len(first.transition_ids) == 5 and len(first.delivery_ids) == 4
+    assert len(first.transition_ids) == 5 and len(first.delivery_ids) == 1
     assert (second.transition_ids, second.delivery_ids) == ([], [])
     assert list(Delivery.objects.order_by("pk").values_list("pk", "idempotency_key", "created_at")) == before
     assert set(IncidentTransition.objects.values_list("processed_at", flat=True)) == {at(210)}
 
 
-def test_many_transitions_are_handed_out_in_batches_without_losing_one(tenant_a, webhook_channel):
+def test_many_transitions_are_filed_in_batches_without_losing_one(tenant_a, webhook_channel):
     gateway_seen(tenant_a.gateway, at(0))
     for meter in add_meters(tenant_a, 7):
         meter_lost(meter, at(0))
@@ -112,54 +132,55 @@ def test_many_transitions_are_handed_out_in_batches_without_losing_one(tenant_a,
     result = notifications_dispatch(now=at(10), batch_size=3)
 
     assert len(result.transition_ids) == 7 == len(set(result.transition_ids))
-    assert sorted(Delivery.objects.values_list("incident_id", flat=True)) == sorted(opened)
+    [delivery] = Delivery.objects.all()
+    assert sorted(facts["id"] for facts in delivery.payload["incidents"]) == sorted(opened)
     assert not IncidentTransition.objects.filter(processed_at__isnull=True).exists()
 
 
 # --- nothing lost when the dispatcher has not run yet -------------------------------------------
 
 
-def test_transitions_of_runs_whose_dispatcher_never_ran_go_out_with_the_next_run_in_order(tenant_a, webhook_channel, webhook):
+def test_transitions_of_runs_whose_dispatcher_never_ran_are_told_as_things_stand(tenant_a, webhook_channel, webhook):
     gateway_seen(tenant_a.gateway, at(0))
     meter_lost(tenant_a.meter, at(0))
-    [incident] = evaluate(10).opened
-    meter_reading(tenant_a.meter, at(25))
-    evaluate(30)  # neither run's dispatcher ran (the worker died after each evaluation)
-    assert not Delivery.objects.exists()
-
-    dispatch(40)
-    for delivery_id in notifications_due(now=at(40)):
-        assert delivery_send(delivery_id, now=at(40)) == "sent"
-
-    assert [(body["transition"], body["incident"]["status"]) for body in webhook.bodies()] == [
-        ("opened", "resolved"), ("resolved", "resolved"),  # told late, so the opening already shows the outcome
-    ]
-    assert [call["headers"]["X-FuseGuard-Delivery"] for call in webhook.calls] == [
-        f"incident-{incident}-o1-opened-ch{webhook_channel.pk}", f"incident-{incident}-o1-resolved-ch{webhook_channel.pk}",
-    ]
-
-
-def test_a_transition_keeps_the_occurrence_it_happened_in_even_if_the_incident_moved_on(tenant_a, webhook_channel):
-    gateway_seen(tenant_a.gateway, at(0))
-    meter_lost(tenant_a.meter, at(0))
-    [incident] = evaluate(10).opened
+    evaluate(10)
+    dispatch(10)
+    for delivery_id in notifications_due(now=at(10)):
+        delivery_send(delivery_id, now=at(10))
     meter_reading(tenant_a.meter, at(25))
     evaluate(30)
     meter_lost(tenant_a.meter, at(35))
-    evaluate(40)  # occurrence 2 by now; nothing dispatched yet
+    evaluate(40)  # resolved and lost again; neither run's dispatcher ran (the worker died after each evaluation)
 
     dispatch(50)
+    for delivery_id in notifications_due(now=at(50)):
+        assert delivery_send(delivery_id, now=at(50)) == "sent"
 
-    assert keys() == sorted(
-        f"incident-{incident}-{edge}-ch{webhook_channel.pk}" for edge in ("o1-opened", "o1-resolved", "o2-opened")
-    )
+    # The channel heard of the loss and hears nothing of a blink it was never told about.
+    assert [(body["transition"], body["incident"]["occurrences"]) for body in webhook.bodies()] == [("opened", 1)]
+
+
+def test_an_incident_opened_and_resolved_before_anyone_was_told_stays_quiet(tenant_a, webhook_channel, settings):
+    settings.NOTIFICATIONS_GROUP_WAIT_S = 30
+    gateway_seen(tenant_a.gateway, at(0))
+    meter_lost(tenant_a.meter, at(0))
+    evaluate(10)
+    dispatch(10)
+    meter_reading(tenant_a.meter, at(15))
+    evaluate(20)
+    dispatch(20)
+
+    assert dispatch(40).delivery_ids == [] and not Delivery.objects.exists()
+    assert not NotificationGroup.objects.get().members.exists()
 
 
 # --- several dispatchers at once (PostgreSQL row locks) -------------------------------------------
 
 
 @pytest.mark.django_db(transaction=True)
-def test_dispatchers_running_at_once_process_each_transition_exactly_once(tenant_a, webhook_channel, email_channel):
+def test_dispatchers_running_at_once_process_each_transition_and_make_each_notification_exactly_once(
+    tenant_a, webhook_channel, email_channel
+):
     gateway_seen(tenant_a.gateway, at(0))
     meters = add_meters(tenant_a, 30)
     for meter in meters:
@@ -190,7 +211,14 @@ def test_dispatchers_running_at_once_process_each_transition_exactly_once(tenant
     assert sorted(processed) == sorted(IncidentTransition.objects.values_list("pk", flat=True))  # each once, none missed
     queued = [pk for result in results for pk in result.delivery_ids]
     assert sorted(queued) == sorted(Delivery.objects.values_list("pk", flat=True))
-    assert Delivery.objects.count() == 60  # 30 openings on 2 channels
+    # A run may flush a group before the others filed the rest: those wait for the group interval (1 s here).
+    later = dispatch(12).delivery_ids
+    assert sorted(queued + later) == sorted(Delivery.objects.values_list("pk", flat=True))
+    # Every incident announced as new exactly once on each channel.
+    for channel in (webhook_channel, email_channel):
+        deliveries = Delivery.objects.filter(channel=channel)
+        new = [facts["id"] for d in deliveries for facts in d.payload["incidents"] if facts["new"]]
+        assert sorted(new) == sorted(Incident.objects.values_list("pk", flat=True))
 
 
 # --- wired into the tasks --------------------------------------------------------------------------

@@ -122,6 +122,8 @@ def start_worker(tmp_path: Path, **settings: str) -> subprocess.Popen:
         "ALERTS_METER_GRACE_PERIOD_S": "2",
         "ALERTS_GATEWAY_GRACE_PERIOD_S": "4",
         "NOTIFICATIONS_RETRY_BASE_S": "5",
+        "NOTIFICATIONS_GROUP_WAIT_S": "0",
+        "NOTIFICATIONS_GROUP_INTERVAL_S": "1",
         "LOG_LEVEL": "WARNING",
         **settings,
     }

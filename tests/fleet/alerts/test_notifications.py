@@ -1,4 +1,8 @@
-"""Notifications: signed webhooks and e-mails on open and resolve, reminders while open, retries, never twice."""
+"""Notifications: signed webhooks and e-mails on open and resolve, reminders while open, retries, never twice.
+
+Each incident here is alone in its group, so each notification is about one
+incident (the body's `incident`); test_groups.py specifies bursts.
+"""
 
 import hashlib
 import hmac
@@ -7,8 +11,18 @@ import json
 import pytest
 from django.core import mail
 
-from fleet.models import ChannelKind, Delivery, DeliveryStatus, Incident, IncidentTransition, NotificationChannel, Transition
-from fleet.services.notifications_enqueue import notifications_due, notifications_enqueue_reminders
+from fleet.models import (
+    ChannelKind,
+    Delivery,
+    DeliveryStatus,
+    Incident,
+    IncidentTransition,
+    NotificationChannel,
+    NotificationGroup,
+    Transition,
+)
+from fleet.services.notifications_enqueue import deliveries_release_node, notifications_due
+from fleet.services import notifications_send
 from fleet.services.notifications_send import delivery_send
 from tests.fleet.alerts.conftest import (
     SECRET,
@@ -54,8 +68,11 @@ def test_an_opened_incident_is_posted_once_as_json_signed_with_hmac_sha256(tenan
     assert headers["Content-Type"] == "application/json"
     assert headers["X-FuseGuard-Event"] == "incident.opened"
     payload = json.loads(body)
-    assert headers["X-FuseGuard-Delivery"] == payload["delivery"] == f"incident-{incident.pk}-o1-opened-ch{webhook_channel.pk}"
-    assert payload["transition"] == "opened"
+    [group] = NotificationGroup.objects.all()
+    assert headers["X-FuseGuard-Delivery"] == payload["delivery"] == f"group-{group.pk}-n1-ch{webhook_channel.pk}"
+    assert payload["transition"] == "opened" and payload["status"] == "firing"
+    assert payload["summary"] == "1 meter lost at 1 site of Org alpha"
+    assert payload["incidents"] == [payload["incident"]] and payload["incident"]["state"] == "firing"
     assert payload["incident"] | {"duration_s": None} == payload["incident"] | {
         "id": incident.pk, "kind": "meter_lost", "status": "open", "organization": "alpha",
         "site": {"id": tenant_a.site.pk, "name": "site-alpha"}, "gateway": None,
@@ -75,8 +92,7 @@ def dispatch_again(seconds: float) -> list[int]:
 
 def test_the_same_transition_is_never_queued_twice(tenant_a, webhook_channel, webhook):
     open_meter_incident(tenant_a)
-    [queued] = Delivery.objects.values_list("pk", flat=True)
-    assert dispatch_again(12) == [queued]  # the same row, still pending
+    assert dispatch_again(12) == []  # the group already holds the incident as told: nothing new to say
     send_all(12)
     assert dispatch_again(13) == []
     assert send_all(13) == []
@@ -148,11 +164,50 @@ def test_an_unreachable_webhook_is_given_up_after_the_last_attempt(tenant_a, set
 
 def test_a_delivery_left_by_a_dead_worker_is_tried_again_after_its_lease(tenant_a, webhook_channel, webhook):
     open_meter_incident(tenant_a)
-    Delivery.objects.update(status=DeliveryStatus.SENDING, lease_until=at(40), attempts=1)
+    Delivery.objects.update(status=DeliveryStatus.SENDING, lease_until=at(40), attempts=1, claimed_by="celery@gone")
 
     assert send_all(30) == []
     assert send_all(41) == ["sent"]
     assert len(webhook.calls) == 1
+    assert Delivery.objects.get().attempts == 1  # the attempt the crash cut off did not count
+
+
+def test_a_claim_lasts_one_send_timeout_and_names_the_node_sending(tenant_a, webhook_channel, settings, monkeypatch):
+    settings.NOTIFICATIONS_TIMEOUT_S = 10
+    webhook_channel.webhook_url = "http://127.0.0.1:9/refused"
+    webhook_channel.save()
+    open_meter_incident(tenant_a)
+    seen = []
+    send = notifications_send._send_webhook
+
+    def spying(delivery, payload):  # what another worker reads while this one sends
+        seen.extend(Delivery.objects.values_list("status", "lease_until", "claimed_by"))
+        send(delivery, payload)
+
+    monkeypatch.setattr(notifications_send, "_send_webhook", spying)
+    [pk] = notifications_due(now=at(10))
+    assert delivery_send(pk, now=at(10), node="celery@worker-1") == "retry"
+
+    assert seen == [(DeliveryStatus.SENDING, at(10 + 10 + notifications_send.LEASE_MARGIN_S), "celery@worker-1")]
+    assert Delivery.objects.get().claimed_by == ""
+
+
+def test_a_starting_node_voids_the_claims_of_its_former_process_at_once_and_the_cut_attempt_does_not_count(
+    tenant_a, webhook_channel, webhook, settings
+):
+    settings.NOTIFICATIONS_RETRY_BASE_S = 30
+    open_meter_incident(tenant_a)
+    webhook.answers = [500]
+    assert send_all(10) == ["retry"]  # one real failure: attempt 1, retry at 40
+    Delivery.objects.update(status=DeliveryStatus.SENDING, attempts=2, lease_until=at(40 + 15), claimed_by="celery@a")
+
+    assert deliveries_release_node("celery@b", now=at(41)) == 0
+    assert deliveries_release_node("celery@a", now=at(41)) == 1
+    delivery = Delivery.objects.get()
+    assert (delivery.status, delivery.attempts, delivery.next_attempt_at) == (DeliveryStatus.PENDING, 1, at(41))
+    webhook.answers = [503]
+    assert send_all(41) == ["retry"]
+    assert Delivery.objects.get().next_attempt_at == at(41 + 60)  # the second failure, not the third
 
 
 # --- e-mail -----------------------------------------------------------------------------
@@ -164,9 +219,10 @@ def test_an_email_channel_gets_a_message_through_djangos_backend(tenant_a, email
 
     [message] = mail.outbox
     assert message.to == ["ops@alpha.example", "oncall@alpha.example"]
-    assert message.subject == "[FuseGuard] site-alpha: meter of net-alpha lost"
-    assert "MeterTransportError: timed out" in message.body and "Org alpha" in message.body
-    assert message.extra_headers["X-FuseGuard-Delivery"] == f"incident-{incident.pk}-o1-opened-ch{email_channel.pk}"
+    assert message.subject == "[FuseGuard] 1 meter lost at 1 site of Org alpha"
+    assert "MeterTransportError: timed out" in message.body and "site-alpha: meter net-alpha" in message.body
+    [group] = NotificationGroup.objects.filter(members__incident=incident)
+    assert message.extra_headers["X-FuseGuard-Delivery"] == f"group-{group.pk}-n1-ch{email_channel.pk}"
 
 
 # --- reminders --------------------------------------------------------------------------
@@ -177,14 +233,14 @@ def test_reminders_repeat_every_interval_while_open_once_each(tenant_a, webhook_
     incident = open_meter_incident(tenant_a, seconds=0)
     send_all(0)
 
-    for seconds in (HOUR_S, 4 * HOUR_S - 1, 4 * HOUR_S, 4 * HOUR_S + 10, 6 * HOUR_S, 8 * HOUR_S, 8 * HOUR_S + 1):
-        notifications_enqueue_reminders(now=at(seconds))
+    for seconds in (HOUR_S, 4 * HOUR_S - 1, 4 * HOUR_S, 4 * HOUR_S, 6 * HOUR_S, 8 * HOUR_S, 8 * HOUR_S + 1):
+        dispatch(seconds)
         send_all(seconds)
 
     assert [body["transition"] for body in webhook.bodies()] == ["opened", "reminder", "reminder"]
+    [group] = NotificationGroup.objects.filter(members__incident=incident)
     assert [call["headers"]["X-FuseGuard-Delivery"] for call in webhook.calls[1:]] == [
-        f"incident-{incident.pk}-o1-reminder-1-ch{webhook_channel.pk}",
-        f"incident-{incident.pk}-o1-reminder-2-ch{webhook_channel.pk}",
+        f"group-{group.pk}-n2-ch{webhook_channel.pk}", f"group-{group.pk}-n3-ch{webhook_channel.pk}",
     ]
 
 
@@ -194,8 +250,8 @@ def test_a_channel_may_remind_more_often_and_folded_meter_incidents_stay_quiet(t
     open_meter_incident(tenant_a, seconds=0)
     evaluate_and_dispatch(200)  # the gateway (last seen at 0) is now silent too: its incident folds the meter's
     send_all(200)
-    for seconds in (800, 1400):  # the gateway incident is 600 s and 1200 s old
-        notifications_enqueue_reminders(now=at(seconds))
+    for seconds in (600, 800, 1400):  # the meter's group is 600 s old, the gateway's 600 s and 1200 s
+        dispatch(seconds)
         send_all(seconds)
 
     kinds = [(body["transition"], body["incident"]["kind"]) for body in webhook.bodies()]
