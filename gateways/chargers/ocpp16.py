@@ -36,7 +36,8 @@ STALE_AFTER_SAMPLES = 3
 """No MeterValues for this many sample intervals: the charger counts as unreachable."""
 CHARGING_THRESHOLD_A = 0.5
 
-# OCPP 1.6 ed. 2, 7.7 ChargePointStatus, onto what the allocation needs. SuspendedEVSE is the charger
+# OCPP 1.6 ed. 2, 7.7 ChargePointStatus (p. 77; SuspendedEV as reworded by errata v4.0, 3.55), onto what the
+# allocation needs. SuspendedEVSE is the charger
 # holding back (our 0 A profile, or its own limit): the vehicle is there and may want current.
 STATUS_STATES: dict[str, tuple[PlugState, ChargingState]] = {
     "Available": (PlugState.UNPLUGGED, ChargingState.IDLE),

@@ -1,12 +1,14 @@
 """The agent's OCPP 1.6J endpoint: charge points dial in at ws(s)://GATEWAY:8887/<identity>.
 
-OCPP-J 1.6 (3.1): the charge point opens the websocket with its identity as
-the last path segment and the subprotocol `ocpp1.6`; an identity the central
-system does not know is refused with HTTP 404 at the handshake. Security
-profile 1 (OCPP 1.6 Security Whitepaper ed. 2): HTTP Basic authentication,
-user = identity, password = the charger's configured `password`; profile 2
-adds TLS (`ocpp_tls_cert` / `ocpp_tls_key`). A charge point that connects
-again replaces its older connection, which is closed.
+OCPP-J 1.6 (see `gateways.ocpp16`), 3.1.1 / 3.1.2 (p. 6-7): the charge point
+opens the websocket with its identity as the last path segment and the
+subprotocol `ocpp1.6`; an identity the central system does not know is
+refused with HTTP 404 at the handshake (3.2, p. 8). Security profile 1
+(security white paper ed. 3, 2.3 p. 6-8, A00.FR.202-205): HTTP Basic
+authentication, user = identity, password = the charger's AuthorizationKey,
+configured here as `password`; profile 2 (2.4, p. 8-10) adds TLS 1.2 or
+above (`ocpp_tls_cert` / `ocpp_tls_key`). A charge point that connects again
+replaces its older connection, which is closed.
 """
 
 from __future__ import annotations

@@ -161,10 +161,12 @@ def _number(sampled: dict) -> float | None:
 def measurements(meter_value: list[dict], wired_phases: int):
     """(per-phase current or None, power W, energy Wh) from MeterValues' sampled values, or None if it holds none.
 
-    Per OCPP 1.6 ed. 2, 7.17 SampledValue: `measurand` defaults to
-    Energy.Active.Import.Register and `unit` to Wh; currents are given per
-    `phase` (L1..L3). A current without a phase is taken as every wired
-    phase's current (when in doubt, count more load, not less).
+    Per OCPP 1.6 ed. 2, 7.43 SampledValue (p. 92): `measurand` defaults to
+    Energy.Active.Import.Register and, for an energy measurand, `unit` to
+    Wh; currents are given per `phase` (L1..L3, 7.34 Phase p. 89). A value
+    without a phase is "an overall value" there; a current without one is
+    taken as every wired phase's current (when in doubt, count more load,
+    not less).
     """
     currents: dict[int, float] = {}
     unphased: float | None = None

@@ -1,19 +1,24 @@
 """The two layers of charging profiles FuseGuard keeps on an OCPP 1.6J charge point.
 
-Both are `TxDefaultProfile`s on the configured connector, in amperes
-(OCPP 1.6 edition 2, 3.13.1 purposes, 7.8 ChargingProfile, 7.9 ChargingSchedule):
+Both are `TxDefaultProfile`s on the configured connector, in amperes per
+phase (OCPP 1.6 ed. 2, see `gateways.ocpp16`: 3.13.1 Charging profile
+purposes p. 20, 7.8 ChargingProfile p. 78, 7.12 ChargingRateUnitType p. 80,
+7.13 ChargingSchedule p. 80):
 
 - the failsafe layer, stack level 0, permanent: what the charger may draw
-  when it hears nothing from the agent;
+  when it hears nothing from the agent (a charger keeps its profiles across
+  reboots: errata v4.0, 3.37);
 - the live layer, the highest stack level the charger allows
-  (`ChargeProfileMaxStackLevel`, 9.4), holding the setpoint with a `validTo`
-  one failsafe timeout ahead. The highest stack level whose validity covers
-  now wins (3.13.2 stacking), so the live layer rules while the agent renews
-  it and the failsafe layer takes over by itself when it lapses.
+  (`ChargeProfileMaxStackLevel`, 9.4.1 p. 107), holding the setpoint with a
+  `validTo` one failsafe timeout ahead. The profile with the highest stack
+  level among those valid now by their validFrom/validTo prevails (3.13.2
+  Stacking charging profiles p. 21; 7.8 p. 79: without validTo a profile is
+  valid until replaced), so the live layer rules while the agent renews it
+  and the failsafe layer takes over by itself when it lapses.
 
 The two have distinct profile ids: a profile replaces another with the same
-id, or with the same stack level and purpose (5.16 SetChargingProfile), so
-ours replace only ours and whatever sat at their levels.
+id, or with the same stack level and purpose (3.13.2 p. 21; 5.16.3 / 5.16.4
+p. 54), so ours replace only ours and whatever sat at their levels.
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ def utc_now() -> datetime:
 
 
 def ocpp_time(moment: datetime) -> str:
-    """An OCPP dateTime (RFC 3339 in UTC with a Z, 7.x 'dateTime')."""
+    """An OCPP dateTime: ISO 8601, in UTC with a Z (OCPP 1.6 ed. 2, 3.14 Time zones / 3.15 Time notations, p. 29)."""
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
@@ -47,7 +52,7 @@ def parse_ocpp_time(text: str) -> datetime:
 
 
 def limit_a(current_a: float) -> float:
-    """A current as a profile limit: OCPP 1.6 allows one decimal (7.10 ChargingSchedulePeriod); rounded down, to draw less."""
+    """A current as a profile limit: one decimal at most (OCPP 1.6 ed. 2, 7.14, p. 81), rounded down to draw less."""
     return math.floor(current_a * 10 + 1e-9) / 10
 
 

@@ -1,16 +1,20 @@
 """One websocket connection of a charge point, as the central system sees it (built on the `ocpp` package).
 
-Answers what the charge point asks (OCPP 1.6 ed. 2, chapter 4: Authorize,
-BootNotification, Heartbeat, MeterValues, StartTransaction,
-StatusNotification, StopTransaction) and configures it for regulation on
-every connect, BootNotification or not (a charge point that merely
-reconnects sends none): MeterValues every second with the measurands the
-loop needs (5.3 ChangeConfiguration, 9.1 MeterValueSampleInterval /
-MeterValuesSampledData), its smart-charging limits (5.8 GetConfiguration,
-9.4 ChargeProfileMaxStackLevel / ChargingScheduleAllowedChargingRateUnit),
-foreign default profiles cleared (5.5), then the failsafe and live layers
-(`profiles`). Clocks: BootNotification and Heartbeat answers carry our time
-(4.2, 4.6), which the charger's `validTo` runs on.
+Answers what the charge point asks (OCPP 1.6 ed. 2, chapter 4 Operations
+Initiated by Charge Point, p. 32: Authorize, BootNotification, Heartbeat,
+MeterValues, StartTransaction, StatusNotification, StopTransaction) and
+configures it for regulation on every connect, BootNotification or not (a
+charge point that merely reconnects sends none): MeterValues every second
+with the measurands the loop needs (5.3 Change Configuration p. 45; 9.1.19
+MeterValueSampleInterval p. 102, 9.1.17 MeterValuesSampledData p. 101), its
+smart-charging limits (5.8 Get Configuration p. 48; 9.4.1
+ChargeProfileMaxStackLevel, 9.4.2 ChargingScheduleAllowedChargingRateUnit,
+p. 107), foreign default profiles cleared (5.5 Clear Charging Profile p. 47,
+6.13 p. 63; errata v4.0, 3.25 / 3.26: the given fields must all match, so no
+connectorId means every connector), then the failsafe and live layers
+(`profiles`). Clocks: BootNotification and Heartbeat answers carry our time,
+and the charger is RECOMMENDED (not required) to set its clock by it (4.2
+p. 33, 4.6 p. 35); its `validTo` runs on that clock.
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ wire_log = logging.getLogger("gateways.ocpp16.wire")
 wire_log.setLevel(logging.WARNING)
 
 HEARTBEAT_INTERVAL_S = 60
-"""Each heartbeat answer sets the charger's clock again (4.6), so `validTo` stays right."""
+"""Heartbeat answers carry our time, which chargers are RECOMMENDED to set their clock by (4.6, p. 35)."""
 SAMPLE_INTERVALS_S = (1, 2, 3)
 """MeterValueSampleInterval asked for, best first; slower chargers cannot follow the loop and are refused."""
 MEASURANDS = "Current.Import,Power.Active.Import,Energy.Active.Import.Register"
@@ -205,8 +209,8 @@ class CentralSession(ChargePoint):
         return None
 
     async def _trigger(self, message: str) -> None:
-        """Ask for a StatusNotification / MeterValues now (5.17 TriggerMessage): a charger that merely
-        reconnects may not report its connector's status by itself."""
+        """Ask for a StatusNotification / MeterValues now (OCPP 1.6 ed. 2, 5.17 Trigger Message, p. 55): a charger
+        that merely reconnects may not report its connector's status by itself."""
         try:
             await self.ask(call.TriggerMessage(requested_message=message, connector_id=self.link.config.connector_id))
         except OCPPError:

@@ -1,19 +1,24 @@
-"""A simulated charge point's charging profiles and the limit they compose to (OCPP 1.6 ed. 2, 3.13).
+"""A simulated charge point's charging profiles and the limit they compose to (OCPP 1.6 ed. 2, 3.13, p. 20-28).
 
 Independent of the agent's own profile code on purpose: the simulator plays
 the charger, so it reads profiles as a charger would.
 
-- Installing (5.16 SetChargingProfile): a profile replaces the one with the
-  same chargingProfileId, or with the same stackLevel and purpose on the
-  same connector.
-- Clearing (5.5 ClearChargingProfile): by id, or by every criterion given
-  (connector, purpose, stack level).
-- Stacking (3.13.2): among the profiles of one purpose whose validFrom/validTo
-  cover now, the highest stackLevel prevails; within its schedule the period
-  whose startPeriod was passed last applies; a schedule that has ended or
-  not started yet leaves that profile without a limit now.
-- Combining purposes (3.13.3): TxProfile (during a transaction) overrules
-  TxDefaultProfile; ChargePointMaxProfile caps whichever applies.
+- Installing (3.13.2 p. 21; 5.16.3 / 5.16.4 p. 54): a profile replaces the
+  one with the same chargingProfileId, or with the same stackLevel and
+  purpose; on the same connector, our reading of 3.13.1 (p. 20), where a
+  connector's TxDefaultProfile replaces connector 0's for that connector only.
+- Clearing (5.5 p. 47, 6.13 p. 63, errata v4.0 3.25 / 3.26): by id alone, or
+  by every criterion given (connector, purpose, stack level; all must
+  match); no criterion clears them all.
+- Stacking (3.13.2 p. 21): among the profiles of one purpose whose
+  validFrom/validTo (7.8 p. 79) cover now, the highest stackLevel prevails;
+  within its schedule the period whose startPeriod was passed last applies;
+  a schedule that has ended or not started yet leaves that profile without
+  a limit now, and a lower stack level applies (3.13.2 note p. 21, 5.16.4
+  notes p. 55).
+- Combining purposes: TxProfile (during a transaction) overrules
+  TxDefaultProfile (3.13.1 p. 20); ChargePointMaxProfile caps whichever
+  applies, the composite being the minimum (3.13.3 p. 21).
 """
 
 from __future__ import annotations

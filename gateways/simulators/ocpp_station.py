@@ -134,6 +134,7 @@ class OcppStation:
         if composite is None:
             return self.quirks.hardware_max_a, self.wired_phases
         limit, phases = composite
+        # No numberPhases means 3 (7.14 p. 81); a charger wired for fewer uses the limit on those (errata v4.0, 3.34).
         return min(limit, self.quirks.hardware_max_a), min(phases or self.wired_phases, self.wired_phases)
 
     def allowed_a(self) -> float:
@@ -152,7 +153,7 @@ class OcppStation:
         return tuple(drawn if index < used else 0.0 for index in range(3))
 
     def status(self) -> str:
-        """The connector's ChargePointStatus (OCPP 1.6 ed. 2, 7.7)."""
+        """The connector's ChargePointStatus (OCPP 1.6 ed. 2, 7.7, p. 77; SuspendedEV as in errata v4.0, 3.55)."""
         if self.vehicle is None:
             return "Available"
         if any(self.current_a()):

@@ -2,10 +2,11 @@
 
 One central system serves the whole module (each test uses its own charge
 point identity); the peer comes from the `ocpp` package alone (`peer.py`),
-not from our simulator. Protocol facts: OCPP-J 1.6 section 3.1 (URL,
-subprotocol, 404 for an unknown identity), OCPP 1.6 Security Whitepaper ed. 2
-(HTTP Basic, profile 1), OCPP 1.6 ed. 2 section 3.13 (profile stacking) and the
-messages of chapters 4 and 5.
+not from our simulator. Protocol facts (documents listed in `gateways.ocpp16`):
+OCPP-J 1.6 sections 3.1.1 / 3.1.2 (URL, subprotocol) and 3.2 (404 for an
+unknown identity), security white paper ed. 3 section 2.3 (HTTP Basic,
+profile 1), OCPP 1.6 ed. 2 section 3.13 (profile stacking) and the
+operations of chapters 4 and 5.
 """
 
 from __future__ import annotations

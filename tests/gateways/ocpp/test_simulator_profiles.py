@@ -1,9 +1,9 @@
 """The simulated charge point reads its profiles as OCPP 1.6 ed. 2 section 3.13 says a charger does.
 
 Stacking (3.13.2): among valid profiles of a purpose the highest stackLevel
-prevails; combining (3.13.3): TxProfile over TxDefaultProfile during a
-transaction, ChargePointMaxProfile caps; replacing and clearing as in
-SetChargingProfile / ClearChargingProfile.
+prevails; combining (3.13.1 / 3.13.3): TxProfile over TxDefaultProfile during a
+transaction, ChargePointMaxProfile caps; replacing and clearing as in 5.16.3 /
+5.16.4 and 6.13 with errata v4.0 3.25 / 3.26.
 """
 
 from datetime import UTC, datetime, timedelta
