@@ -91,6 +91,7 @@ class CentralSystem:
             context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             context.load_cert_chain(self.tls[0], self.tls[1])
         self._server = await serve(self._handle, self.host, self.port, subprotocols=[SUBPROTOCOL],
+                                   select_subprotocol=_ocpp16_if_offered,
                                    process_request=self._check_handshake, ssl=context, ping_interval=20,
                                    ping_timeout=20, max_size=256 * 1024)
         self.port = self._server.sockets[0].getsockname()[1]
@@ -121,6 +122,14 @@ class CentralSystem:
 
     async def _handle(self, connection: ServerConnection) -> None:
         identity = identity_of(connection.request.path)
+        if connection.subprotocol != SUBPROTOCOL:
+            # OCPP-J 1.6, 3.2 (p. 8): complete the handshake without a subprotocol, then close at once.
+            if (identity, "no ocpp1.6 subprotocol") not in self._refused_logged:
+                self._refused_logged.add((identity, "no ocpp1.6 subprotocol"))
+                log.warning("OCPP connection from %s as %r closed: it does not offer the ocpp1.6 subprotocol",
+                            connection.remote_address, identity)
+            await connection.close(code=1002, reason="ocpp1.6 subprotocol required")
+            return
         link = self.links.get(identity)
         if link is None:  # dropped by a config change during the handshake
             await connection.close(code=1008, reason="unknown charge point identity")
@@ -155,3 +164,8 @@ class CentralSystem:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._server.wait_closed(), timeout=5)
             self._server = None
+
+
+def _ocpp16_if_offered(connection: ServerConnection, offered) -> str | None:
+    """Agree on ocpp1.6 when the charge point offers it; otherwise finish the handshake without one (then close)."""
+    return SUBPROTOCOL if SUBPROTOCOL in offered else None

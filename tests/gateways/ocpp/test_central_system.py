@@ -93,12 +93,14 @@ async def test_http_basic_password_is_checked_when_configured(central):
         await eventually(lambda: drivers["cp-secret"].link.state is LinkState.READY, what="configured")
 
 
-async def test_a_client_without_the_ocpp16_subprotocol_is_refused(central):
+async def test_a_client_without_the_ocpp16_subprotocol_is_closed_right_after_the_handshake(central):
+    # OCPP-J 1.6, 3.2: the handshake completes without a Sec-WebSocket-Protocol header, then the server closes.
     url, _, _ = central
-    with pytest.raises(InvalidStatus) as refused:
-        async with connect(f"{url}/cp-config"):
-            pass
-    assert refused.value.response.status_code == 400
+    async with connect(f"{url}/cp-config") as client:
+        assert client.subprotocol is None
+        with pytest.raises(ConnectionClosed):
+            await asyncio.wait_for(client.recv(), timeout=5)
+    assert client.close_code == 1002
 
 
 # --- configuration on every connect ---------------------------------------------------------
