@@ -19,6 +19,7 @@ from fleet.models.alerts import (
 )
 from fleet.models.devices import Charger, Meter
 from fleet.models.networks import ChargingNetwork
+from fleet.models.plans import CapacityPlan, PlanStatus
 from fleet.models.sites import Gateway, Site
 from fleet.models.state import ChargerState, MeterState, NetworkMode, NetworkState
 from fleet.models.telemetry import EventType, TelemetryEvent, TelemetryGap, TelemetrySample
@@ -35,6 +36,7 @@ __all__ = [
     "IncidentTransitionKind",
     "NotificationChannel",
     "Transition",
+    "CapacityPlan",
     "Charger",
     "ChargerState",
     "ChargingNetwork",
@@ -46,6 +48,7 @@ __all__ = [
     "NetworkMode",
     "NetworkState",
     "Organization",
+    "PlanStatus",
     "Role",
     "Site",
     "TelemetryEvent",
