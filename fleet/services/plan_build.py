@@ -92,3 +92,13 @@ def _within(prefix: str, build, *args):
         return build(*args)
     except ScenarioError as error:
         raise error.within(prefix) from None
+
+
+def plan_check(network: ChargingNetwork, request: dict[str, Any], start, end) -> None:
+    """Refuse a request the planner would refuse, before it is queued: ScenarioError with the request's field path.
+
+    Builds the plan over a one-sample placeholder load spanning the window, so
+    the limits, chargers and profile meet the same rules the run applies.
+    """
+    placeholder = HouseLoad(start, (end - start).total_seconds(), ((0.0, 0.0, 0.0),))
+    plan_build(network, request, placeholder)
