@@ -133,7 +133,7 @@ def _facts(plan: CapacityPlan) -> list[tuple[str, str]]:
         ("Without load management the fuse would be exceeded", f"{network['unmanaged_over_fuse_minutes'] / 60 / days:.1f} h a day"),
     ]
     for code, minutes in sorted(network["bound_minutes"].items()):
-        facts.append((network["bound_text"].get(code, code), f"{minutes / 60 / days:.1f} h a day"))
+        facts.append((network["bound_text"].get(code, code).rstrip("."), f"{minutes / 60 / days:.1f} h a day"))
     if load:
         filled_pct = 100 * load["intervals_filled"] / max(load["intervals"], 1)
         facts.append(("House load", f"{load['intervals']} intervals of {load['resolution_s']:g} s, {filled_pct:.0f} % without a reading (carried forward)"))
