@@ -79,8 +79,9 @@ class CapacityPlanRequestSerializer(KnownFieldsOnlyMixin, TenantScopedRelationsM
     to = UtcDateTimeField(required=False, help_text="End of the recorded window. Default: now.")
     changes = PlanChangesSerializer(required=False)
     sessions = serializers.ChoiceField(
-        choices=["profile"], default="profile",
-        help_text="Where sessions come from: `profile` draws them (seeded) from arrival and departure windows.",
+        choices=["profile", "recorded"], default="profile",
+        help_text="Where sessions come from: `profile` draws them (seeded) for every charger; `recorded` replays the "
+        "installed chargers' own sessions read from telemetry and draws from `profile` for the added ones.",
     )
     profile = serializers.JSONField(
         required=False,

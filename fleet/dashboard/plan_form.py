@@ -33,6 +33,13 @@ class PlanForm(forms.Form):
     max_power_kw = forms.FloatField(min_value=0.1, required=False, label="Power cap (kW)", help_text="Empty: as installed.")
     date_from = forms.DateField(label="History from", widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label="to (inclusive)", widget=forms.DateInput(attrs={"type": "date"}))
+    sessions = forms.ChoiceField(
+        choices=[
+            ("profile", "drawn from the windows below, for every charger"),
+            ("recorded", "as recorded for the installed chargers; drawn from the windows below for added ones"),
+        ],
+        initial="profile", label="Charging sessions",
+    )
     arrival_from = forms.TimeField(initial=time(17, 0), label="Vehicles arrive between", widget=forms.TimeInput(attrs={"type": "time"}))
     arrival_to = forms.TimeField(initial=time(20, 0), label="and", widget=forms.TimeInput(attrs={"type": "time"}))
     departure_from = forms.TimeField(initial=time(6, 30), label="leave between", widget=forms.TimeInput(attrs={"type": "time"}))
@@ -76,6 +83,7 @@ class PlanForm(forms.Form):
             "from": datetime.combine(data["date_from"], time(0), zone).isoformat(),
             "to": datetime.combine(data["date_to"] + timedelta(days=1), time(0), zone).isoformat(),
             "changes": changes,
+            "sessions": data["sessions"],
             "profile": {
                 "seed": data["seed"],
                 "arrival_window": [data["arrival_from"].strftime("%H:%M"), data["arrival_to"].strftime("%H:%M")],

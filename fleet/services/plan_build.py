@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from balancing import PHASE_ROTATIONS, ScenarioError
-from planning import HouseLoad, Plan, PlanLimits, PlannedCharger, SessionProfile
+from planning import HouseLoad, Plan, PlanLimits, PlannedCharger, Session, SessionProfile
 
 from fleet.models import ChargingNetwork
 
@@ -57,8 +57,12 @@ def plan_limits(network: ChargingNetwork, changes: dict[str, Any]) -> PlanLimits
     )
 
 
-def plan_build(network: ChargingNetwork, request: dict[str, Any], load: HouseLoad) -> Plan:
-    """The `planning.Plan` for a validated request; ScenarioError names the request's field if the core refuses."""
+def plan_build(network: ChargingNetwork, request: dict[str, Any], load: HouseLoad, recorded: tuple[Session, ...] = ()) -> Plan:
+    """The `planning.Plan` for a validated request; ScenarioError names the request's field if the core refuses.
+
+    With `"sessions": "recorded"` the installed chargers replay `recorded`
+    (their own history) and the profile draws sessions for the added ones only.
+    """
     changes = request.get("changes") or {}
     installed = [
         PlannedCharger(
@@ -79,8 +83,14 @@ def plan_build(network: ChargingNetwork, request: dict[str, Any], load: HouseLoa
     if not chargers:
         raise ScenarioError("changes.add_chargers", "the network has no chargers: add at least one to plan")
     limits = _within("changes", plan_limits, network, changes)
-    profile = _within("profile", SessionProfile.from_dict, request.get("profile") or {})
-    return Plan(limits, chargers, load, profile=profile)
+    profile_data = dict(request.get("profile") or {})
+    if request.get("sessions") == "recorded":
+        if not hypothetical:
+            return Plan(limits, chargers, load, sessions=tuple(recorded))
+        if not profile_data.get("chargers"):
+            profile_data["chargers"] = [charger.id for charger in hypothetical]
+    profile = _within("profile", SessionProfile.from_dict, profile_data)
+    return Plan(limits, chargers, load, sessions=tuple(recorded), profile=profile)
 
 
 def _renamed(charger: PlannedCharger, new_id: str) -> PlannedCharger:

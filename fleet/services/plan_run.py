@@ -22,6 +22,7 @@ from planning import replay
 from fleet.models import CapacityPlan, ChargingNetwork, PlanStatus
 from fleet.services.plan_build import plan_build
 from fleet.services.plan_house_load import plan_house_load
+from fleet.services.plan_sessions import plan_recorded_sessions
 from fleet.services.plan_summary import TypicalDay, plan_answer
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,10 @@ def _replayed(plan: CapacityPlan) -> dict:
     start, end = (datetime.fromisoformat(plan.request[key]) for key in ("from", "to"))
     recorded = plan_house_load(plan.network, start, end)
     _progress(plan.pk, LOAD_DONE_PCT)
-    question = plan_build(plan.network, plan.request, recorded.load)
+    sessions = ()
+    if plan.request.get("sessions") == "recorded":
+        sessions = tuple(plan_recorded_sessions(plan.network, start, end))
+    question = plan_build(plan.network, plan.request, recorded.load, sessions)
     duration_s = recorded.load.duration_s
     reported = [LOAD_DONE_PCT]
 

@@ -107,7 +107,7 @@ BAD_REQUESTS = [
      {"changes": {"add_chargers": {"0": {"phases": ['"2" is not a valid choice.']}}}}),
     ({"from": (DAY_START + timedelta(days=2)).isoformat()}, {"to": ["`to` must be later than `from`."]}),
     ({"from": (DAY_START - timedelta(days=100)).isoformat()}, {"from": ["The window may span at most 92 days."]}),
-    ({"sessions": "recorded"}, {"sessions": ['"recorded" is not a valid choice.']}),
+    ({"sessions": "booked"}, {"sessions": ['"booked" is not a valid choice.']}),
     # what the planning core refuses, under the same path
     ({"changes": {"add_chargers": [{"max_current_a": 10, "min_current_a": 16}]}},
      {"changes": {"add_chargers": {"0": {"max_current_a": ["must be at least min_current_a (16)"]}}}}),

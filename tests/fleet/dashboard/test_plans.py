@@ -12,7 +12,7 @@ from tests.fleet.plans.conftest import DAY_START, eager_tasks, record_days  # no
 pytestmark = pytest.mark.django_db
 
 FORM = {
-    "add_count": 4, "charger_size": "11kw", "date_from": "2026-11-02", "date_to": "2026-11-03",
+    "add_count": 4, "charger_size": "11kw", "sessions": "profile", "date_from": "2026-11-02", "date_to": "2026-11-03",
     "arrival_from": "17:00", "arrival_to": "20:00", "departure_from": "06:30", "departure_to": "08:00",
     "energy_low_kwh": 8, "energy_high_kwh": 20, "probability_pct": 100, "seed": 14,
 }

@@ -8,6 +8,7 @@ from balancing import ScenarioError
 from fleet.models import CapacityPlan, PlanStatus, TelemetrySample
 from fleet.services.plan_house_load import plan_house_load
 from fleet.services.plan_run import plan_run
+from fleet.services.plan_sessions import plan_recorded_sessions
 from tests.fleet.plans.conftest import DAY_START, record_days
 
 pytestmark = pytest.mark.django_db
@@ -117,3 +118,34 @@ def test_a_run_the_planner_refuses_fails_naming_the_field(tenant_a):
     plan.refresh_from_db()
     assert plan.error.startswith("profile.arrival_window[1]: ")
     assert plan.result is None
+
+
+# --- recorded sessions ------------------------------------------------------------------------------
+
+
+def test_recorded_sessions_are_the_runs_in_which_a_charger_drew(tenant_a):
+    record_days(tenant_a, days=2)
+    sessions = plan_recorded_sessions(tenant_a.network, DAY_START, DAY_START + timedelta(days=2))
+    # Arrival at the first drawing minute, departure a quarter of an hour after the last one.
+    assert [(s.charger, s.arrival.strftime("%H:%M"), s.departure.strftime("%H:%M")) for s in sessions] == [
+        ("cp-alpha", "18:00", "22:15")
+    ] * 2
+    # 4 h at 10 A on three phases of 230 V, and a vehicle that took 10 A on three phases.
+    assert [s.energy_wh for s in sessions] == [27600.0, 27600.0]
+    assert {(s.vehicle_phases, s.vehicle_max_current_a) for s in sessions} == {(3, 10.0)}
+
+
+def test_as_installed_the_recorded_sessions_replay_complete_and_added_chargers_get_the_profile(tenant_a):
+    record_days(tenant_a, days=2)
+    as_installed = CapacityPlan.objects.create(network=tenant_a.network, request={**request_for(tenant_a), "sessions": "recorded"})
+    added = CapacityPlan.objects.create(
+        network=tenant_a.network,
+        request={**request_for(tenant_a, add_chargers=[{"count": 2, "max_current_a": 16, "phases": 3}]), "sessions": "recorded"},
+    )
+    assert plan_run(as_installed.pk) == plan_run(added.pk) == PlanStatus.DONE
+    as_installed.refresh_from_db(), added.refresh_from_db()
+    sessions = as_installed.result["sessions"]
+    assert [(s["charger"], s["energy_wanted_wh"], s["complete"]) for s in sessions] == [("cp-alpha", 27600.0, True)] * 2
+    assert as_installed.answer.startswith("As installed, 100 % of sessions would complete; ")
+    chargers = {s["charger"] for s in added.result["sessions"]}
+    assert "cp-alpha" in chargers and chargers - {"cp-alpha"} <= {"new-1", "new-2"} and len(chargers) > 1
