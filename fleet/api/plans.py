@@ -185,5 +185,6 @@ class CapacityPlanViewSet(
         plan = plan_create(serializer.validated_data["network"], serializer.validated_data["request"], user=request.user)
         plan.refresh_from_db()  # without a broker the run has happened by now
         answer = CapacityPlanDetailSerializer(plan, context=self.get_serializer_context())
-        return Response(answer.data, status=status.HTTP_201_CREATED, headers={"Location": reverse("capacityplan-detail", args=[plan.pk])})
+        location = reverse("capacityplan-detail", args=[plan.pk])
+        return Response(answer.data, status=status.HTTP_201_CREATED, headers={"Location": location})
 

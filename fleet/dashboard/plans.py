@@ -136,5 +136,8 @@ def _facts(plan: CapacityPlan) -> list[tuple[str, str]]:
         facts.append((network["bound_text"].get(code, code).rstrip("."), f"{minutes / 60 / days:.1f} h a day"))
     if load:
         filled_pct = 100 * load["intervals_filled"] / max(load["intervals"], 1)
-        facts.append(("House load", f"{load['intervals']} intervals of {load['resolution_s']:g} s, {filled_pct:.0f} % without a reading (carried forward)"))
+        facts.append((
+            "House load",
+            f"{load['intervals']} intervals of {load['resolution_s']:g} s, {filled_pct:.0f} % without a reading (carried forward)",
+        ))
     return facts
