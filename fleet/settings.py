@@ -166,6 +166,8 @@ SPECTACULAR_SETTINGS = {
         "PhaseRotationEnum": "balancing.PHASE_ROTATIONS",
         "ChargerDriverEnum": "gateways.protocol.CHARGER_DRIVERS",
         "EventTypeEnum": "fleet.models.telemetry.EventType",
+        "CapacityPlanStatusEnum": "fleet.models.plans.PlanStatus",
+        "StatusEnum": "fleet.models.alerts.IncidentStatus",  # the name it had before plans had a status too
     },
 }
 

@@ -8,6 +8,7 @@ from fleet.services.alerts_evaluate import alerts_evaluate as evaluate
 from fleet.services.notifications_dispatch import notifications_dispatch as dispatch_transitions
 from fleet.services.notifications_enqueue import deliveries_release_node, notifications_due
 from fleet.services.notifications_send import delivery_send
+from fleet.services.plan_run import plan_run
 from fleet.services.telemetry_retention import telemetry_apply_retention
 
 
@@ -64,3 +65,9 @@ def telemetry_retention() -> dict:
     """Fold old raw samples into averages and delete what is past the retention (hourly; cheap when idle)."""
     result = telemetry_apply_retention()
     return {"raw_folded": result.raw_folded, "rows_written": result.rows_written, "deleted": result.deleted}
+
+
+@shared_task(name="fleet.tasks.capacity_plan_run")
+def capacity_plan_run(plan_id: int) -> str:
+    """Replay one capacity plan against its network's recorded load and store the answer."""
+    return plan_run(plan_id)

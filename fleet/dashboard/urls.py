@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from fleet.dashboard import views
+from fleet.dashboard import plans, views
 
 app_name = "dashboard"
 
@@ -11,6 +11,8 @@ urlpatterns = [
     path("", views.FleetOverviewView.as_view(), name="overview"),
     path("sites/<int:pk>/", views.SitePageView.as_view(), name="site"),
     path("sites/<int:pk>/live.json", views.SiteLiveView.as_view(), name="site-live"),
+    path("sites/<int:pk>/plans/new/", plans.PlanFormView.as_view(), name="plan-new"),
+    path("plans/<int:pk>/", plans.PlanPageView.as_view(), name="plan"),
     path("accounts/login/", views.DashboardLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(next_page=reverse_lazy("dashboard:login")), name="logout"),
 ]

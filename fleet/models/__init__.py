@@ -22,6 +22,7 @@ from fleet.models.alerts import (
 )
 from fleet.models.devices import Charger, Meter
 from fleet.models.networks import ChargingNetwork
+from fleet.models.plans import CapacityPlan, PlanStatus
 from fleet.models.sites import Gateway, Site
 from fleet.models.state import ChargerState, MeterState, NetworkMode, NetworkState
 from fleet.models.telemetry import EventType, TelemetryEvent, TelemetryGap, TelemetrySample
@@ -43,6 +44,7 @@ __all__ = [
     "IncidentTransitionKind",
     "NotificationChannel",
     "Transition",
+    "CapacityPlan",
     "Charger",
     "ChargerState",
     "ChargingNetwork",
@@ -54,6 +56,7 @@ __all__ = [
     "NetworkMode",
     "NetworkState",
     "Organization",
+    "PlanStatus",
     "Role",
     "Site",
     "TelemetryEvent",

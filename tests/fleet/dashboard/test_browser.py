@@ -121,3 +121,41 @@ def save_screenshot(page, path: Path) -> None:
     assert path.stat().st_size > 10_000
     if SCRATCH.is_dir():
         shutil.copyfile(path, SCRATCH / path.name)
+
+
+@pytest.fixture
+def finished_plan(live_server, tenant_a):
+    """A plan run to the end on two recorded days of the tenant's network (before the browser's event loop starts)."""
+    from fleet.models import CapacityPlan, PlanStatus
+    from fleet.services.plan_run import plan_run
+    from tests.fleet.plans.conftest import DAY_START, record_days
+
+    record_days(tenant_a, days=2, evening_peak_a=12.0)
+    request = {
+        "network": tenant_a.network.pk, "from": DAY_START.isoformat(), "to": (DAY_START + timedelta(days=2)).isoformat(),
+        "changes": {"add_chargers": [{"count": 4, "max_current_a": 16, "phases": 3}]}, "profile": {"seed": 14},
+    }
+    plan = CapacityPlan.objects.create(network=tenant_a.network, request=request)
+    assert plan_run(plan.pk) == PlanStatus.DONE
+    plan.refresh_from_db()
+    return plan
+
+
+def test_a_finished_plan_draws_its_typical_day_and_sessions(finished_plan, tenant_a, live_server, browser, tmp_path):
+    plan = finished_plan
+    page = browser.new_page(viewport={"width": 1280, "height": 1100})
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(live_server.url + reverse("dashboard:plan", args=[plan.pk]))
+    page.fill("#id_username", tenant_a.operator.username)
+    page.fill("#id_password", "pw-for-tests-only")
+    page.click("button[type=submit]")
+    page.wait_for_function("() => window.FuseGuardPlan && window.FuseGuardPlan.charts.sessions", timeout=15_000)
+    day = page.evaluate("window.FuseGuardPlan.charts.day.data.datasets.map((d) => [d.label, d.data.length])")
+    assert [label for label, _ in day] == ["L1 peak", "L1 mean", "L2 peak", "L2 mean", "L3 peak", "L3 mean", "Fuse"]
+    assert {length for _, length in day} == {96}
+    sessions = page.evaluate("window.FuseGuardPlan.charts.sessions.data.datasets[1].data.length")
+    assert sessions == plan.result["network"]["sessions"] > 0
+    assert plan.answer in page.inner_text("#plan-answer")
+    assert errors == []
+    save_screenshot(page, tmp_path / "dashboard-plan.png")
