@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('fleet', '0007_telemetry_wire'),
+        ('fleet', '0009_alert_groups'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
