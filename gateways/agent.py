@@ -19,6 +19,7 @@ from pathlib import Path
 from gateways.buffer import TelemetryBuffer
 from gateways.chargers.registry import DriverContext, make_driver
 from gateways.dead_letter import DEAD_LETTER_FILE, DeadLetters
+from gateways.dimming_input import DimmingInput
 from gateways.protocol import NetworkConfig, SiteConfig
 from gateways.recorder import Recorder
 from gateways.regulator import CHARGER_READ_TIMEOUT_S, NetworkRegulator
@@ -47,7 +48,7 @@ class Agent:
     """Runs the regulation loop of one site."""
 
     def __init__(self, config: SiteConfig, *, context: DriverContext | None = None, buffer: TelemetryBuffer | None = None,
-                 controller_settings=None, clock=time.monotonic):
+                 controller_settings=None, clock=time.monotonic, wall_clock=None):
         self.config = config
         # The drivers stamp their readings with the regulators' clock (a given context brings its own).
         self.context = context or DriverContext(config.gateway, clock=clock)
@@ -57,6 +58,8 @@ class Agent:
         """Telemetry the server refused as malformed, kept beside the buffer (the upload fills it)."""
         self.controller_settings = controller_settings
         self.clock = clock
+        self.wall_clock = wall_clock
+        """The site's clock for scheduled caps (an aware `datetime`); None: the system clock."""
         self.regulators: dict[str, NetworkRegulator] = {}
         self.cycles = 0
         self.overruns = 0
@@ -79,9 +82,14 @@ class Agent:
             driver = await make_driver(charger, self.context, driver_timeout_s)
             await driver.start()
             drivers[charger.id] = driver
+        # The control box is polled with the meter, with the meter's deadline.
+        dimming_input = (
+            DimmingInput(network.dimming, default_meter_timeout_s(poll_s)) if network.dimming is not None else None
+        )
         return NetworkRegulator(
             network, self.config.gateway, make_meter_client(network, poll_s), drivers, self.recorder,
             controller_settings=self.controller_settings, io_timeout_s=io_timeout_s, clock=self.clock,
+            dimming_input=dimming_input, wall_clock=self.wall_clock,
         )
 
     async def cycle(self) -> None:
