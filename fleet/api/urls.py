@@ -2,7 +2,7 @@
 
 from rest_framework.routers import DefaultRouter
 
-from fleet.api import alerts, views
+from fleet.api import alerts, power_caps, views
 
 router = DefaultRouter()
 router.register("organizations", views.OrganizationViewSet)
@@ -14,5 +14,6 @@ router.register("chargers", views.ChargerViewSet)
 router.register("telemetry", views.TelemetryViewSet, basename="telemetry")
 router.register("events", views.TelemetryEventViewSet)
 router.register("alerts", alerts.IncidentViewSet)
+router.register("networks", power_caps.NetworkLimitsViewSet, basename="network-limits")
 
 urlpatterns = router.urls

@@ -19,6 +19,7 @@ from fleet.models.alerts import (
 )
 from fleet.models.devices import Charger, Meter
 from fleet.models.networks import ChargingNetwork
+from fleet.models.power_caps import NetworkPowerCap, PowerCapSource
 from fleet.models.sites import Gateway, Site
 from fleet.models.state import ChargerState, MeterState, NetworkMode, NetworkState
 from fleet.models.telemetry import EventType, TelemetryEvent, TelemetryGap, TelemetrySample
@@ -44,8 +45,10 @@ __all__ = [
     "Meter",
     "MeterState",
     "NetworkMode",
+    "NetworkPowerCap",
     "NetworkState",
     "Organization",
+    "PowerCapSource",
     "Role",
     "Site",
     "TelemetryEvent",
