@@ -24,8 +24,9 @@ _POWER = re.compile(r"^(\d+) W")
 
 @dataclass(frozen=True)
 class CapInterval:
-    """One source holding the network's chargers to one power, from `start` to `end` (None: still in force)."""
+    """One source holding a network's chargers to one power, from `start` to `end` (None: still in force)."""
 
+    network_id: int
     source: str
     power_w: int | None
     start: datetime
@@ -35,25 +36,31 @@ class CapInterval:
 
 def power_cap_history(network: ChargingNetwork, start: datetime, end: datetime) -> list[CapInterval]:
     """The cap intervals of `network` that overlap [start, end), oldest first."""
-    events = (
-        TelemetryEvent.objects.filter(network=network, type__in=(CAP_STARTED, CAP_ENDED), ts__lt=end)
+    return cap_intervals(TelemetryEvent.objects.filter(network=network), start, end)
+
+
+def cap_intervals(events, start: datetime, end: datetime) -> list[CapInterval]:
+    """The cap intervals in `events` (a TelemetryEvent queryset, any networks) that overlap [start, end), in one query."""
+    rows = (
+        events.filter(type__in=(CAP_STARTED, CAP_ENDED), ts__lt=end, network__isnull=False)
         .order_by("ts", "gateway_id", "seq")
-        .values_list("type", "subject", "ts", "detail")
+        .values_list("network_id", "type", "subject", "ts", "detail")
     )
-    open_by_source: dict[str, tuple[datetime, str]] = {}
+    open_caps: dict[tuple[int, str], tuple[datetime, str]] = {}
     intervals: list[CapInterval] = []
 
-    def close(source: str, at: datetime | None) -> None:
-        opened_at, detail = open_by_source.pop(source)
+    def close(key: tuple[int, str], at: datetime | None) -> None:
+        opened_at, detail = open_caps.pop(key)
         match = _POWER.match(detail)
-        intervals.append(CapInterval(source, int(match.group(1)) if match else None, opened_at, at, detail))
+        intervals.append(CapInterval(key[0], key[1], int(match.group(1)) if match else None, opened_at, at, detail))
 
-    for type_, source, ts, detail in events.iterator():
-        if source in open_by_source:
-            close(source, ts)
+    for network_id, type_, source, ts, detail in rows.iterator():
+        key = (network_id, source)
+        if key in open_caps:
+            close(key, ts)
         if type_ == CAP_STARTED:
-            open_by_source[source] = (ts, detail)
-    for source in list(open_by_source):
-        close(source, None)
+            open_caps[key] = (ts, detail)
+    for key in list(open_caps):
+        close(key, None)
     overlapping = [i for i in intervals if i.end is None or i.end > start]
-    return sorted(overlapping, key=lambda i: (i.start, i.source))
+    return sorted(overlapping, key=lambda i: (i.start, i.network_id, i.source))
