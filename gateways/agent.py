@@ -159,6 +159,11 @@ class Agent:
                 "meter_available": regulator.meter_watch.available,
                 "grid_current_a": list(last.grid.current_a) if last and last.grid else None,
                 "headroom_a": list(last.allocation.headroom_a) if last and last.allocation.headroom_a else None,
+                # What an installer checks after wiring a control box: the signal and the caps holding now.
+                "dimming": None if regulator.dimming_watch is None else {
+                    "dimmed": regulator.dimming_watch.dimmed, "cause": regulator.dimming_watch.cause,
+                },
+                "power_caps": {source: round(cap.limit_w) for source, cap in regulator.cap_ledger.in_force.items()},
                 "chargers": {
                     charger_id: {
                         "available": slot.available,

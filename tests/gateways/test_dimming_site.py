@@ -19,6 +19,7 @@ from gateways.chargers.simulated import Vehicle
 from gateways.protocol import parse_site_config
 from gateways.simulation import SimulatedNetwork
 from gateways.simulators.control_box import ControlBoxSimulator
+from gateways.status import prometheus_text
 from meters.sim import Fault
 
 from .test_regulation_end_to_end import IMMEDIATE, Site, site_config
@@ -93,6 +94,10 @@ async def test_the_chargers_fall_under_the_cap_in_the_cycle_the_signal_switches_
         [(type_, subject, detail)] = cap_events(site)
         assert (type_, subject) == ("power_cap_started", "14a-control-box")
         assert detail.startswith("10500 W (grid_operator_cap), the guaranteed minimum") and "signal active" in detail
+        status = site.agent.status()["networks"]["main"]
+        assert status["dimming"] == {"dimmed": True, "cause": "signal active"}
+        assert status["power_caps"] == {"14a-control-box": 10500}
+        assert 'fuseguard_power_cap_watts{network="main",source="14a-control-box"} 10500' in prometheus_text(site.agent.status())
 
         box.set_dimmed(False)
         await site.cycle()
