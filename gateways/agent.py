@@ -124,17 +124,26 @@ class Agent:
         """Switch to a new config without a restart; the new regulators re-arm every failsafe.
 
         A config that differs only in the gateway's name (an operator renamed it)
-        is taken as it is: regulation goes on undisturbed.
+        is taken as it is: regulation goes on undisturbed. Each network keeps
+        its record of the caps in force, so the record shows a cap that goes
+        on across the change once, and one that went with it as ended.
         """
         if replace(config, gateway=replace(config.gateway, name=self.config.gateway.name)) == self.config:
             self.config = config
             return
         async with self._lock:
+            ledgers = {network_id: regulator.cap_ledger for network_id, regulator in self.regulators.items()}
             await self.close_regulators()
             await self.context.close()
             self.config = config
             self.context.gateway = config.gateway
             await self.start()
+            for network_id, ledger in ledgers.items():
+                if network_id in self.regulators:
+                    self.regulators[network_id].cap_ledger = ledger
+                else:
+                    for edge in ledger.update([], {}):
+                        self.recorder.event(edge.type, network_id, edge.detail, subject=edge.source)
         self.recorder.event("config_applied", None, f"{len(config.networks)} network(s)")
 
     async def close_regulators(self) -> None:

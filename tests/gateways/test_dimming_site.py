@@ -7,6 +7,7 @@ own port. The agent has no server here: everything happens locally.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -180,6 +181,27 @@ async def test_a_scheduled_cap_starts_and_ends_on_the_gateways_clock_without_a_s
         await site.cycle()
         assert chargers_power_w(site) > 6900
         assert [(t, s) for t, s, _ in cap_events(site)] == [("power_cap_started", "schedule:41"), ("power_cap_ended", "schedule:41")]
+    finally:
+        await site.agent.close()
+        await site.world.stop()
+
+
+@pytest.mark.asyncio
+async def test_a_config_change_keeps_the_record_of_a_cap_in_force_and_ends_one_that_went(tmp_path):
+    start_at = datetime(2026, 12, 1, 16, 0, tzinfo=UTC)
+    clock = WallClock(start_at)
+    caps = [{"source": "operator", "power_w": 6900, "start": "2026-12-01T16:00:00Z", "id": "5"}]
+    site = await start(tmp_path, power_caps=caps, wall_clock=clock)
+    try:
+        await site.cycle()
+        config = site.agent.config
+        network = config.networks[0]
+        await site.agent.apply_config(replace(config, networks=(replace(network, max_power_w=20000),)))
+        await site.cycle()
+        assert [t for t, _, _ in cap_events(site)] == ["power_cap_started"]  # still the same cap: no new start
+        await site.agent.apply_config(replace(config, networks=(replace(network, id="renamed", power_caps=()),)))
+        await site.agent.cycle()
+        assert [(t, s) for t, s, _ in cap_events(site)] == [("power_cap_started", "operator:5"), ("power_cap_ended", "operator:5")]
     finally:
         await site.agent.close()
         await site.world.stop()
