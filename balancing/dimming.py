@@ -9,14 +9,18 @@ management system, the operator may dim the group no lower than
 
 with the simultaneity factors GZF of the table there: 1 for one device, 0.80
 for two, 0.05 less per further device, 0.45 from nine on (so two wallboxes
-keep 7.56 kW). A single directly dimmed device keeps 4.2 kW (Ziffer 4.5.1).
+keep 7.56 kW). A single directly dimmed device keeps 4.2 kW.
 
-We could not read the determination's own PDF from here: the formula and the
-table were taken from independent public restatements that cite Anlage 1
-Ziffer 4.5.2 and agree on every factor (evcc's and openWB's §14a
-documentation, the VDE FNN note on Tenorziffer 2f of 04/2025 as quoted by
-EMS vendors). Check them against the determination before relying on the
-table beyond nine devices. Heat pumps and air conditioning above 11 kW have
+We could not read the determination's own text (the Bundesnetzagentur's
+PDF) from here. The formula, the section and every factor of the table were
+taken from independent public restatements that cite Anlage 1 Ziffer 4.5.2
+and agree: the documentation of two open-source home energy managers (one
+quoting the VDE FNN note on Tenorziffer 2f, 04/2025, with the examples
+7.56 kW for a wallbox and a battery), and a third project's list of the
+factors by device count. evcc's and openWB's section 14a pages confirm that
+the group minimum under an EMS follows "a given formula" but leave it to
+the installer. Check the table against the determination before relying on
+it beyond nine devices. Heat pumps and air conditioning above 11 kW have
 a rule of their own (0.4 x their rated power replaces the first 4.2 kW); a
 charging network knows only its chargers, so an installer with such devices
 behind the same EMS sets the cap in the site config (``power_w``) instead.
@@ -27,7 +31,7 @@ from __future__ import annotations
 from .errors import ScenarioError
 
 DEVICE_MINIMUM_W = 4200.0
-"""Power one controllable device keeps while dimmed (BK6-22-300, Anlage 1, Ziffer 4.5.1)."""
+"""Power one controllable device keeps while dimmed (BK6-22-300, Anlage 1; the 4.2 kW of the formula above)."""
 
 # GZF by number of devices (BK6-22-300, Anlage 1, Ziffer 4.5.2, table); from nine on the last row holds.
 SIMULTANEITY_FACTORS: dict[int, float] = {
