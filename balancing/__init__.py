@@ -12,8 +12,9 @@ Public API (stable; the gateway and the server call these):
   ``power_caps_in_force(*, fallback) -> tuple[PowerCap, ...]``: the network's own
   ``max_power_w`` (source ``"network"``, reason ``network_power``), then ``power_caps``, then in
   fallback the fallback power (source ``"fallback"``, reason ``fallback``).
-- ``PowerCap(power_w, source, reason)``: one more cap on the chargers' total power, in force in
-  normal and fallback mode; ``source`` is free text naming who set it, ``reason`` one of
+- ``PowerCap(power_w, source, reason, guaranteed_w=0)``: one more cap on the chargers' total
+  power, in force in normal and fallback mode; it binds at ``limit_w``, ``power_w`` but never
+  below ``guaranteed_w`` (what the source must leave, e.g. the section 14a minimum); ``source`` is free text naming who set it, ``reason`` one of
   ``balancing.reasons.POWER_CAP_REASONS`` (``network_power``, ``fallback``, ``grid_operator_cap``,
   ``operator_cap``, ``schedule_cap``). Each cap is one constraint row; the tightest binds and a
   charger it holds reports its reason (equal caps: the one listed first).
@@ -34,12 +35,14 @@ Public API (stable; the gateway and the server call these):
   ``ControllerSettings(increase_interval_s=10, increase_step_a=2, min_pause_s=60,
   resume_delay_s=10, turn_period_s=900)``. ``Controller.last_safe`` is the pure allocation of the
   last step, ``Controller.turn_order`` the queue.
+- ``balancing.dimming.guaranteed_minimum_w(devices)`` and ``simultaneity_factor(devices)``: the
+  power a grid operator dimming under EnWG section 14a must leave (BK6-22-300, Anlage 1, 4.5.2).
 - ``balancing.phases.grid_phase(rotation, charger_phase)`` and ``drawn_grid_phases(charger)``:
   the phase mapping, for the gateway's simulators and meter handling.
 - ``describe(code) -> str`` and the codes in ``balancing.reasons``.
 - ``ScenarioError(ValueError)``: invalid input; the message starts with the field's path.
 - ``parse_scenario(data) -> Scenario``: the CLI's JSON shape into the dataclasses above
-  (``limits.power_caps``: a list of ``{"power_w", "source", "reason"}``; top-level ``reserved``:
+  (``limits.power_caps``: a list of ``{"power_w", "source", "reason"}`` and optional ``"guaranteed_w"``; top-level ``reserved``:
   ``{"current_a": [L1, L2, L3]}`` or null). ``Scenario(limits, grid, chargers, turn_order=(),
   reserved=None)``.
 """

@@ -98,12 +98,12 @@ def build_constraints(limits: NetworkLimits, room_a: tuple[float, ...], fallback
     caps = limits.power_caps_in_force(fallback=fallback)
     if len(caps) > 1:
         # Tightest first; sorting is stable, so among equal caps the first listed names the limit.
-        caps = tuple(sorted(caps, key=attrgetter("power_w")))
+        caps = tuple(sorted(caps, key=attrgetter("limit_w")))
     power_rows: list[int] = []
     for cap in caps:
         power_rows.append(len(slack))
         codes.append(cap.reason)
-        budget_w = cap.power_w - reserved_w
+        budget_w = cap.limit_w - reserved_w
         # Power per step and phase is step x voltage, so the budget in
         # phase-steps is the cap over (voltage x step), rounded down.
         slack.append(units_down(budget_w / limits.nominal_voltage_v, step) if budget_w > 0 else 0)

@@ -75,19 +75,29 @@ class PowerCap:
     branch in the engine. ``source`` says who set it, for people and logs
     (``"network"``, ``"fallback"``, ``"14a-control-box"``, ``"schedule:night"``);
     ``reason`` is one of ``reasons.POWER_CAP_REASONS`` and is what a charger
-    held by this cap reports.
+    held by this cap reports. ``guaranteed_w`` is what the source must leave
+    whatever it asks for (a grid operator dimming under EnWG section 14a may
+    not go below the minimum of ``balancing.dimming``): the cap binds at
+    ``limit_w``, the larger of the two.
     """
 
     power_w: float
     source: str
     reason: str
+    guaranteed_w: float = 0.0
 
     def __post_init__(self) -> None:
         _set(self, "power_w", number("power_w", self.power_w, minimum=0))
+        _set(self, "guaranteed_w", number("guaranteed_w", self.guaranteed_w, minimum=0))
         if not isinstance(self.source, str) or not self.source:
             raise ScenarioError("source", "must be a non-empty string")
         if self.reason not in why.POWER_CAP_REASONS:
             raise ScenarioError("reason", f"must be one of {', '.join(why.POWER_CAP_REASONS)}, not {self.reason!r}")
+
+    @property
+    def limit_w(self) -> float:
+        """The power this cap holds the chargers to: what was asked, never below what the source guarantees."""
+        return max(self.power_w, self.guaranteed_w)
 
 
 NETWORK_CAP_SOURCE = "network"

@@ -28,7 +28,8 @@ _LIMIT_KEYS = {
     "power_caps",
 }
 _CIRCUIT_KEYS = {"id", "max_current_per_phase_a"}
-_CAP_KEYS = {"power_w", "source", "reason"}
+_CAP_KEYS = {"power_w", "source", "reason", "guaranteed_w"}
+_CAP_REQUIRED = {"power_w", "source", "reason"}
 _RESERVED_KEYS = {"current_a"}
 _GRID_KEYS = {"current_a", "age_s"}
 _CHARGER_KEYS = {
@@ -80,7 +81,7 @@ def parse_scenario(data: object) -> Scenario:
     if not isinstance(caps_data, list):
         raise ScenarioError("limits.power_caps", "must be a list")
     caps = tuple(
-        _build(f"limits.power_caps[{i}]", PowerCap, strict_object(f"limits.power_caps[{i}]", item, _CAP_KEYS, _CAP_KEYS))
+        _build(f"limits.power_caps[{i}]", PowerCap, strict_object(f"limits.power_caps[{i}]", item, _CAP_KEYS, _CAP_REQUIRED))
         for i, item in enumerate(caps_data)
     )
     limits_data = {

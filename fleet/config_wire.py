@@ -19,6 +19,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
 from gateways.protocol import ConfigError
 from gateways.protocol.limits import DEFAULT_OCPP_PORT
+from gateways.protocol.power_caps import utc_text
 
 PLACEHOLDER_ID = "new"
 """The id a not yet saved object is validated under (its key in the config is its primary key)."""
@@ -84,9 +85,26 @@ def charger_wire(charger) -> dict[str, Any]:
     }
 
 
-def network_wire(network, meter, chargers) -> dict[str, Any]:
-    """A network with its meter and chargers, as the gateway receives it."""
-    return {**network_limits_wire(network), "meter": meter_wire(meter), "chargers": [charger_wire(c) for c in chargers]}
+def power_cap_wire(cap) -> dict[str, Any]:
+    """An external cap on a network's power; times in UTC, as the gateway keeps them."""
+    return {
+        "id": str(cap.pk or PLACEHOLDER_ID),
+        "source": cap.source,
+        "power_w": cap.power_w,
+        "start": utc_text(cap.start),
+        "end": utc_text(cap.end) if cap.end is not None else None,
+        "reason": cap.reason or None,
+    }
+
+
+def network_wire(network, meter, chargers, power_caps=()) -> dict[str, Any]:
+    """A network with its meter, chargers and the caps not yet ended, as the gateway receives it."""
+    return {
+        **network_limits_wire(network),
+        "meter": meter_wire(meter),
+        "chargers": [charger_wire(c) for c in chargers],
+        "power_caps": [power_cap_wire(cap) for cap in power_caps],
+    }
 
 
 class ProtocolChecked:

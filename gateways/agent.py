@@ -19,6 +19,7 @@ from pathlib import Path
 from gateways.buffer import TelemetryBuffer
 from gateways.chargers.registry import DriverContext, make_driver
 from gateways.dead_letter import DEAD_LETTER_FILE, DeadLetters
+from gateways.dimming_input import DimmingInput
 from gateways.protocol import NetworkConfig, SiteConfig
 from gateways.recorder import Recorder
 from gateways.regulator import CHARGER_READ_TIMEOUT_S, NetworkRegulator
@@ -47,7 +48,7 @@ class Agent:
     """Runs the regulation loop of one site."""
 
     def __init__(self, config: SiteConfig, *, context: DriverContext | None = None, buffer: TelemetryBuffer | None = None,
-                 controller_settings=None, clock=time.monotonic):
+                 controller_settings=None, clock=time.monotonic, wall_clock=None):
         self.config = config
         # The drivers stamp their readings with the regulators' clock (a given context brings its own).
         self.context = context or DriverContext(config.gateway, clock=clock)
@@ -57,6 +58,8 @@ class Agent:
         """Telemetry the server refused as malformed, kept beside the buffer (the upload fills it)."""
         self.controller_settings = controller_settings
         self.clock = clock
+        self.wall_clock = wall_clock
+        """The site's clock for scheduled caps (an aware `datetime`); None: the system clock."""
         self.regulators: dict[str, NetworkRegulator] = {}
         self.cycles = 0
         self.overruns = 0
@@ -80,9 +83,14 @@ class Agent:
             driver = await make_driver(charger, self.context, driver_timeout_s)
             await driver.start()
             drivers[charger.id] = driver
+        # The control box is polled with the meter, with the meter's deadline.
+        dimming_input = (
+            DimmingInput(network.dimming, default_meter_timeout_s(poll_s)) if network.dimming is not None else None
+        )
         return NetworkRegulator(
             network, self.config.gateway, make_meter_client(network, poll_s), drivers, self.recorder,
             controller_settings=self.controller_settings, io_timeout_s=io_timeout_s, clock=self.clock,
+            dimming_input=dimming_input, wall_clock=self.wall_clock,
         )
 
     async def cycle(self) -> None:
@@ -117,17 +125,26 @@ class Agent:
         """Switch to a new config without a restart; the new regulators re-arm every failsafe.
 
         A config that differs only in the gateway's name (an operator renamed it)
-        is taken as it is: regulation goes on undisturbed.
+        is taken as it is: regulation goes on undisturbed. Each network keeps
+        its record of the caps in force, so the record shows a cap that goes
+        on across the change once, and one that went with it as ended.
         """
         if replace(config, gateway=replace(config.gateway, name=self.config.gateway.name)) == self.config:
             self.config = config
             return
         async with self._lock:
+            ledgers = {network_id: regulator.cap_ledger for network_id, regulator in self.regulators.items()}
             await self.close_regulators()
             await self.context.close(reconfiguring=True)
             self.config = config
             self.context.gateway = config.gateway
             await self.start()
+            for network_id, ledger in ledgers.items():
+                if network_id in self.regulators:
+                    self.regulators[network_id].cap_ledger = ledger
+                else:
+                    for edge in ledger.update([], {}):
+                        self.recorder.event(edge.type, network_id, edge.detail, subject=edge.source)
         self.recorder.event("config_applied", None, f"{len(config.networks)} network(s)")
 
     async def close_regulators(self) -> None:
@@ -152,6 +169,11 @@ class Agent:
                 "meter_available": regulator.meter_watch.available,
                 "grid_current_a": list(last.grid.current_a) if last and last.grid else None,
                 "headroom_a": list(last.allocation.headroom_a) if last and last.allocation.headroom_a else None,
+                # What an installer checks after wiring a control box: the signal and the caps holding now.
+                "dimming": None if regulator.dimming_watch is None else {
+                    "dimmed": regulator.dimming_watch.dimmed, "cause": regulator.dimming_watch.cause,
+                },
+                "power_caps": {source: round(cap.limit_w) for source, cap in regulator.cap_ledger.in_force.items()},
                 "chargers": {
                     charger_id: {
                         "available": slot.available,

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from balancing import ChargerState, NetworkLimits, Reservation
+from balancing import ChargerState, NetworkLimits, PowerCap, Reservation
 from balancing.phases import grid_phase
 from gateways.protocol import ChargerConfig, NetworkConfig
 
 
-def network_limits(network: NetworkConfig, *, max_measurement_age_s: float | None = None) -> NetworkLimits:
-    """The engine's limits for a configured network."""
+def network_limits(
+    network: NetworkConfig, *, max_measurement_age_s: float | None = None, power_caps: tuple[PowerCap, ...] = ()
+) -> NetworkLimits:
+    """The engine's limits for a configured network, with the external caps in force this cycle."""
     extra = {} if max_measurement_age_s is None else {"max_measurement_age_s": max_measurement_age_s}
     return NetworkLimits(
         max_current_per_phase_a=network.max_current_per_phase_a,
@@ -18,6 +20,7 @@ def network_limits(network: NetworkConfig, *, max_measurement_age_s: float | Non
         fallback_power_w=network.fallback_power_w,
         nominal_voltage_v=network.nominal_voltage_v,
         max_unbalance_a=network.max_unbalance_a,
+        power_caps=power_caps,
         **extra,
     )
 

@@ -31,6 +31,7 @@ import contextlib
 import logging
 import time
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 
 from balancing import (
     Allocation,
@@ -44,6 +45,7 @@ from balancing import (
 from balancing import reasons
 from gateways.chargers.base import ChargerDriver, ChargerError, ChargerReading, ChargingState, FailsafeSettings, PlugState
 from gateways.engine_inputs import charger_state, network_limits, reservation
+from gateways.external_caps import CONTROL_BOX_SOURCE, CapLedger, DimmingWatch, scheduled_caps
 from gateways.failsafe import failsafe_plan
 from gateways.meter_watch import GridReading, MeterWatch
 from gateways.protocol import ChargerConfig, GatewayConfig, NetworkConfig
@@ -124,6 +126,8 @@ class NetworkRegulator:
         io_timeout_s: float | None = None,
         charger_stale_after_s: float | None = None,
         clock=time.monotonic,
+        dimming_input=None,
+        wall_clock=None,
     ):
         self.network = network
         self.gateway = gateway
@@ -147,6 +151,12 @@ class NetworkRegulator:
             self.slots[charger_id].failsafe_wanted = settings
         self.last: CycleResult | None = None
         self.allocation_failing = False
+        self.dimming_input = dimming_input
+        """The control box input (`gateways.dimming_input.DimmingInput`), read beside the meter; None if none."""
+        self.dimming_watch = DimmingWatch(network) if network.dimming is not None else None
+        self.wall_clock = wall_clock or (lambda: datetime.now(UTC))
+        """The site's clock for scheduled caps: an aware time (tests inject one)."""
+        self.cap_ledger = CapLedger()
 
     # --- the cycle ---------------------------------------------------------------
 
@@ -156,7 +166,13 @@ class NetworkRegulator:
         for slot in self.slots.values():
             if slot.read_task is None:
                 slot.read_task = asyncio.ensure_future(self._bounded(slot.driver.read(), self.read_timeout_s))
-        meter_outcome = await self._bounded(self.meter.read())
+        meter_outcome, dimming_outcome = await asyncio.gather(
+            self._bounded(self.meter.read()),
+            self._bounded(self.dimming_input.read()) if self.dimming_input is not None else asyncio.sleep(0),
+        )
+        if self.dimming_watch is not None:
+            self.dimming_watch.observe(
+                dimming_outcome if self.dimming_input is not None else RuntimeError("no reader for the input"))
         pending = [slot.read_task for slot in self.slots.values() if not slot.read_task.done()]
         if pending:
             await asyncio.wait(pending, timeout=self.read_grace_s)
@@ -256,13 +272,26 @@ class NetworkRegulator:
         self, grid: GridReading | None, now_s: float
     ) -> tuple[NetworkLimits, GridMeasurement | None, Reservation]:
         """The engine's limits and measurement, and the room kept free for chargers we cannot reach."""
-        limits = network_limits(self.network, max_measurement_age_s=GRID_READING_MAX_AGE_POLLS * self.gateway.poll_interval_s)
+        limits = network_limits(self.network, max_measurement_age_s=GRID_READING_MAX_AGE_POLLS * self.gateway.poll_interval_s,
+                                power_caps=self._external_caps())
         reserved = reservation(
             (slot.config, slot.possible_draw_a()) for slot in self.slots.values() if not slot.controllable
         )
         if grid is None:
             return limits, None, reserved
         return limits, GridMeasurement(current_a=grid.current_a, age_s=max(0.0, now_s - grid.monotonic_s)), reserved
+
+    def _external_caps(self):
+        """The caps of the control box and of the schedule in force now; their edges go to telemetry."""
+        caps = scheduled_caps(self.network, self.wall_clock())
+        causes = {}
+        dimming_cap = self.dimming_watch.cap() if self.dimming_watch is not None else None
+        if dimming_cap is not None:
+            caps.insert(0, dimming_cap)
+            causes[CONTROL_BOX_SOURCE] = self.dimming_watch.cause
+        for edge in self.cap_ledger.update(caps, causes):
+            self.recorder.event(edge.type, self.network.id, edge.detail, subject=edge.source)
+        return tuple(caps)
 
     def _state(self, slot: ChargerSlot) -> ChargerState:
         reading = slot.reading
@@ -379,5 +408,7 @@ class NetworkRegulator:
                     await slot.read_task
                 slot.read_task = None
         await self.meter.close()
+        if self.dimming_input is not None:
+            await self.dimming_input.close()
         for slot in self.slots.values():
             await slot.driver.close()

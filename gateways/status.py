@@ -49,6 +49,8 @@ def prometheus_text(status: dict) -> str:
         f"fuseguard_telemetry_rejected_items_total {status.get('telemetry_rejected_items', 0)}",
         "# HELP fuseguard_fallback 1 while the network regulates without its meter.",
         "# TYPE fuseguard_fallback gauge",
+        "# HELP fuseguard_power_cap_watts External caps holding the chargers' total power now (dimming, operator, schedule).",
+        "# TYPE fuseguard_power_cap_watts gauge",
         "# HELP fuseguard_grid_current_amperes Grid current per phase at the house connection.",
         "# TYPE fuseguard_grid_current_amperes gauge",
         "# HELP fuseguard_charger_setpoint_amperes Current each charger is allowed.",
@@ -65,6 +67,8 @@ def prometheus_text(status: dict) -> str:
     for network_id, network in status["networks"].items():
         net = _label(network_id)
         lines.append(f'fuseguard_fallback{{network="{net}"}} {1 if network["mode"] == "fallback" else 0}')
+        for source, power_w in (network.get("power_caps") or {}).items():
+            lines.append(f'fuseguard_power_cap_watts{{network="{net}",source="{_label(source)}"}} {power_w}')
         for phase, value in zip(("L1", "L2", "L3"), network["grid_current_a"] or ()):
             lines.append(f'fuseguard_grid_current_amperes{{network="{net}",phase="{phase}"}} {value}')
         for charger_id, charger in network["chargers"].items():

@@ -8,7 +8,7 @@ from fleet.admin.scoping import (
     TenantScopedStackedInline,
     TenantScopedTabularInline,
 )
-from fleet.models import Charger, ChargingNetwork, Gateway, Membership, Meter, Organization, Site
+from fleet.models import Charger, ChargingNetwork, Gateway, Membership, Meter, NetworkPowerCap, Organization, Site
 from fleet.services.gateway_tokens import gateway_issue_token, gateway_revoke_token
 from fleet.services.tenancy import user_is_organization_admin
 
@@ -126,19 +126,38 @@ class ChargerInline(TenantScopedTabularInline):
     extra = 0
 
 
+class PowerCapInline(TenantScopedTabularInline):
+    """A network's external caps; the gateway applies each by its own clock from start to end."""
+
+    model = NetworkPowerCap
+    fields = ["source", "power_w", "start", "end", "reason"]
+    extra = 0
+    ordering = ["-start"]
+
+
 @admin.register(ChargingNetwork)
 class ChargingNetworkAdmin(TenantScopedAdmin):
-    """Charging networks with their meter and chargers edited inline."""
+    """Charging networks with their meter, chargers and external power caps edited inline."""
 
     list_display = ["name", "site", "max_current_per_phase_a", "max_power_w", "fallback_power_w", "charger_count"]
     list_filter = ["site__organization", "site"]
     search_fields = ["name", "site__name"]
-    inlines = [MeterInline, ChargerInline]
+    inlines = [MeterInline, ChargerInline, PowerCapInline]
 
     @admin.display(description="chargers")
     def charger_count(self, network: ChargingNetwork) -> int:
         """How many chargers the network has."""
         return network.chargers.count()
+
+
+@admin.register(NetworkPowerCap)
+class NetworkPowerCapAdmin(TenantScopedAdmin):
+    """External caps across the user's networks: grid operator dimming, operators' caps, schedules."""
+
+    list_display = ["network", "source", "power_w", "start", "end", "reason"]
+    list_filter = ["source", "network__site__organization"]
+    search_fields = ["reason", "network__name", "network__site__name"]
+    date_hierarchy = "start"
 
 
 @admin.register(Meter)

@@ -2,7 +2,7 @@
 
 from rest_framework.routers import DefaultRouter
 
-from fleet.api import alerts, plans, views
+from fleet.api import alerts, plans, power_caps, views
 
 router = DefaultRouter()
 router.register("organizations", views.OrganizationViewSet)
@@ -15,5 +15,6 @@ router.register("telemetry", views.TelemetryViewSet, basename="telemetry")
 router.register("events", views.TelemetryEventViewSet)
 router.register("alerts", alerts.IncidentViewSet)
 router.register("plans", plans.CapacityPlanViewSet)
+router.register("networks", power_caps.NetworkLimitsViewSet, basename="network-limits")
 
 urlpatterns = router.urls

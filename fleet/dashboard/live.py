@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from fleet.dashboard.selectors import NetworkPanel, site_detail
-from fleet.models import Charger, Site, TelemetrySample
+from fleet.models import Charger, Site, TelemetryEvent, TelemetrySample
+from fleet.services.power_cap_history import cap_intervals
 
 LIVE_WINDOW_S = 600
 """How far back the site chart reaches when it first loads."""
@@ -83,12 +84,28 @@ def _charger_ids_per_network(site: Site) -> dict[int, list[int]]:
 def site_live(site: Site, now: datetime, window_s: int = LIVE_WINDOW_S, after_id: int | None = None) -> dict:
     """The JSON the site page polls: the site's state, each network's latest state and chargers, and new samples."""
     detail = site_detail(site, now)
+    spans = cap_spans(site, now, window_s)
     return {
         "now": now.isoformat(),
         "site": {"id": site.pk, "status": detail.status.value, "status_label": detail.status.label},
-        "networks": [_network_json(panel) for panel in detail.networks],
+        "networks": [{**_network_json(panel), "cap_spans": spans.get(panel.id, [])} for panel in detail.networks],
         "samples": site_samples(site, now, window_s, after_id),
     }
+
+
+def cap_spans(site: Site, now: datetime, window_s: int = LIVE_WINDOW_S) -> dict[int, list[list]]:
+    """Per network, the periods an external cap (dimming, operator, schedule) held within the window, for shading.
+
+    Each span is [start, end] in epoch milliseconds, end null while the cap
+    holds; one query for the whole site.
+    """
+    window_s = max(10, min(int(window_s), MAX_LIVE_WINDOW_S))
+    spans: dict[int, list[list]] = {}
+    events = TelemetryEvent.objects.filter(network__site=site)
+    for interval in cap_intervals(events, now - timedelta(seconds=window_s), now + timedelta(days=1)):
+        end_ms = None if interval.end is None else int(interval.end.timestamp() * 1000)
+        spans.setdefault(interval.network_id, []).append([int(interval.start.timestamp() * 1000), end_ms])
+    return spans
 
 
 def _iso(value: datetime | None) -> str | None:

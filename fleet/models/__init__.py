@@ -23,6 +23,7 @@ from fleet.models.alerts import (
 from fleet.models.devices import Charger, Meter
 from fleet.models.networks import ChargingNetwork
 from fleet.models.plans import CapacityPlan, PlanStatus
+from fleet.models.power_caps import NetworkPowerCap, PowerCapSource
 from fleet.models.sites import Gateway, Site
 from fleet.models.state import ChargerState, MeterState, NetworkMode, NetworkState
 from fleet.models.telemetry import EventType, TelemetryEvent, TelemetryGap, TelemetrySample
@@ -54,9 +55,11 @@ __all__ = [
     "Meter",
     "MeterState",
     "NetworkMode",
+    "NetworkPowerCap",
     "NetworkState",
     "Organization",
     "PlanStatus",
+    "PowerCapSource",
     "Role",
     "Site",
     "TelemetryEvent",

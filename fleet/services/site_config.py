@@ -17,7 +17,11 @@ from gateways.protocol import ConfigError, parse_site_config
 from fleet.config_wire import gateway_wire, network_wire
 from django.db.models import Prefetch
 
-from fleet.models import Charger, ChargingNetwork, Gateway
+from django.db.models import Q
+from django.utils import timezone
+
+from fleet.models import Charger, ChargingNetwork, Gateway, NetworkPowerCap
+from gateways.protocol.limits import MAX_POWER_CAPS_PER_NETWORK
 
 log = logging.getLogger(__name__)
 
@@ -27,16 +31,29 @@ class SiteConfigInconsistent(Exception):
 
 
 def site_config_build(gateway: Gateway) -> dict:
-    """The gateway's config as plain data; networks without a meter are left out (they cannot be regulated)."""
+    """The gateway's config as plain data; networks without a meter are left out (they cannot be regulated).
+
+    Each network carries its caps not yet ended, soonest first, as many as the
+    protocol allows: the gateway starts and ends them by its own clock, and an
+    ended cap leaves the config (and so changes its ETag) at the next poll.
+    """
+    caps_open = NetworkPowerCap.objects.filter(Q(end__isnull=True) | Q(end__gt=timezone.now())).order_by("start", "pk")
     networks = (
         ChargingNetwork.objects.filter(site=gateway.site)
         .select_related("meter")
-        .prefetch_related(Prefetch("chargers", queryset=Charger.objects.order_by("pk")))
+        .prefetch_related(
+            Prefetch("chargers", queryset=Charger.objects.order_by("pk")),
+            Prefetch("power_caps", queryset=caps_open, to_attr="caps_open"),
+        )
         .order_by("pk")
     )
     data = {
         "gateway": gateway_wire(gateway),
-        "networks": [network_wire(n, n.meter, n.chargers.all()) for n in networks if hasattr(n, "meter")],
+        "networks": [
+            network_wire(n, n.meter, n.chargers.all(), n.caps_open[:MAX_POWER_CAPS_PER_NETWORK])
+            for n in networks
+            if hasattr(n, "meter")
+        ],
     }
     try:
         parse_site_config(data)

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from balancing import DEFAULT_MIN_CURRENT_A, PHASE_ROTATIONS
 from gateways.protocol.fields import Fields, SchemaError, check_number
 from gateways.protocol.ocpp_keys import check_ocpp_identities_once, parse_ocpp_keys, split_listen
+from gateways.protocol.power_caps import DimmingInputConfig, PowerCapConfig, parse_dimming_input, parse_power_caps
 from gateways.protocol.limits import (
     CHARGER_CURRENT_RANGE_A,
     DEFAULT_OCPP_PORT,
@@ -163,6 +164,10 @@ class NetworkConfig:
     fallback_power_w: float | None = None
     nominal_voltage_v: float = 230
     max_unbalance_a: float | None = None
+    dimming: DimmingInputConfig | None = None
+    """The grid operator's control box input (EnWG section 14a), if one is wired."""
+    power_caps: tuple[PowerCapConfig, ...] = ()
+    """Caps set from the fleet (or the file), each in force from its start to its end by the gateway's clock."""
 
 
 @dataclass(frozen=True)
@@ -280,7 +285,10 @@ def _parse_network(f: Fields, gateway: GatewayConfig) -> NetworkConfig:
     meter = _parse_meter(f.table("meter"), gateway.poll_interval_s)
     chargers = tuple(_parse_charger(item) for item in f.tables("chargers", []))
     _check_unique((c.id for c in chargers), f.at("chargers"), "id")
-    network = NetworkConfig(meter=meter, chargers=chargers, **limits)
+    # null (as `SiteConfig.to_dict` writes it) means no control box, like an absent table.
+    dimming = parse_dimming_input(f.table("dimming"), gateway.poll_interval_s) if f.raw("dimming", None) is not None else None
+    power_caps = parse_power_caps(f, gateway.time_zone)
+    network = NetworkConfig(meter=meter, chargers=chargers, dimming=dimming, power_caps=power_caps, **limits)
     f.reject_unknown()
     return network
 

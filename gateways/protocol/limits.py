@@ -47,3 +47,17 @@ def meter_timeout_error(timeout_s: float | None, poll_interval_s: float) -> str 
         f"({timeout_s:g} s) must be shorter than the gateway's poll interval ({poll_interval_s:g} s, "
         "gateway.poll_interval_s), or one dead meter stalls the loop"
     )
+
+# --- external power caps (EnWG section 14a dimming, operators' and scheduled caps) ---------------
+COIL_ADDRESS_RANGE = (0, 65535)
+"""A coil or discrete input's 0-based protocol address (as in the custom meter maps)."""
+DIMMING_INPUT_KINDS = ("coil", "discrete_input")
+"""Modbus function code 1 (read coils) or 2 (read discrete inputs)."""
+DEFAULT_DIMMING_PORT = 502
+DEFAULT_DIMMING_UNIT_ID = 1
+POWER_CAP_RANGE_W = (0, 10_000_000)
+POWER_CAP_SOURCES = ("grid_operator", "operator", "schedule")
+"""Who set an external cap; each gives the engine's reason code of the same name plus ``_cap``."""
+MAX_POWER_CAPS_PER_NETWORK = 200
+"""Caps a site config may carry per network (the fleet sends those not yet ended)."""
+MAX_POWER_CAP_REASON_CHARS = 200

@@ -58,6 +58,10 @@ EVENT_TYPE_LABELS: dict[str, str] = {
     "config_rejected": "Configuration rejected",
     "agent_started": "Gateway agent started",
     "telemetry_rejected": "Telemetry refused by the server (kept on the gateway)",
+    # External caps (grid operator dimming under EnWG section 14a, operators' and scheduled caps): the
+    # subject is the cap's source, the detail starts with the power in force in whole watts ("4200 W ...").
+    "power_cap_started": "Power cap in force",
+    "power_cap_ended": "Power cap lifted",
 }
 """Short stable codes of the edges the agent reports, with their text for people; add new ones, never rename."""
 

@@ -1,7 +1,9 @@
-"""`python -m gateways.simulators keba-udp | keba-modbus | ocpp`: a simulated station to try the agent without hardware.
+"""`python -m gateways.simulators keba-udp | keba-modbus | ocpp | control-box`: simulated site devices to try the agent without hardware.
 
 KEBA stations listen and the agent calls them; an OCPP 1.6J charge point
-dials in to the agent's central system (`--url ws://GATEWAY:8887 --id cp1`).
+dials in to the agent's central system (`--url ws://GATEWAY:8887 --id cp1`);
+`control-box` is a grid operator's control box (EnWG section 14a) as a Modbus
+TCP coil and discrete input; `kill -USR1 PID` switches its "dim" signal.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import logging
 import signal
 
 from gateways.chargers.keba_udp_protocol import KEBA_UDP_PORT
+from gateways.simulators.control_box import ControlBoxSimulator
 from gateways.simulators.keba_modbus_station import KebaModbusStation
 from gateways.simulators.keba_station import KebaStationModel, Vehicle
 from gateways.simulators.keba_udp_station import KebaUdpStation
@@ -37,6 +40,13 @@ def parser() -> argparse.ArgumentParser:
     ocpp.add_argument("--password", default=None, help="HTTP Basic password, if the charger has one configured")
     ocpp.add_argument("--connector", type=int, default=1, help="connector id (default 1)")
     ocpp.add_argument("--max-stack-level", type=int, default=3, help="ChargeProfileMaxStackLevel (default 3)")
+    box = kinds.add_parser("control-box", help="grid operator's control box (section 14a) as one Modbus TCP bit")
+    box.add_argument("--bind", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    box.add_argument("--port", type=int, required=True, help="TCP port (I/O modules use 502)")
+    box.add_argument("--unit-id", type=int, default=1, help="unit id (default 1)")
+    box.add_argument("--address", type=int, default=0, help="0-based coil/discrete input address (default 0)")
+    box.add_argument("--active", type=int, choices=(0, 1), default=1, help="bit value meaning dimmed (default 1)")
+    box.add_argument("--dimmed", action="store_true", help="start dimmed; SIGUSR1 switches the signal")
     for sub in (udp, modbus, ocpp):
         sub.add_argument("--unplugged", action="store_true", help="start without a vehicle")
         sub.add_argument("--vehicle-a", type=float, default=16.0, help="the vehicle's maximum current (default 16 A)")
@@ -57,6 +67,9 @@ async def run(args: argparse.Namespace) -> None:
         log.info("simulated OCPP 1.6J charge point %s dialing in to %s; Ctrl-C to stop", args.id, args.url)
         await _until_signalled()
         await charge_point.close()
+        return
+    if args.kind == "control-box":
+        await run_control_box(args)
         return
     model = KebaStationModel(hardware_max_ma=round(args.hardware_max_a * 1000))
     if not args.unplugged:
@@ -81,6 +94,30 @@ async def _until_signalled() -> None:
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     await stop.wait()
+
+
+async def run_control_box(args: argparse.Namespace) -> None:
+    """Serve the control box until SIGINT or SIGTERM; SIGUSR1 switches its signal."""
+    box = ControlBoxSimulator(host=args.bind, port=args.port, unit_id=args.unit_id, address=args.address,
+                              active=args.active)
+    box.set_dimmed(args.dimmed)
+    await box.start()
+
+    def switch() -> None:
+        box.set_dimmed(not box.dimmed)
+        log.info("control box: %s", "dimmed" if box.dimmed else "not dimmed")
+
+    log.info("simulated control box on %s:%s (%s); kill -USR1 to switch; Ctrl-C to stop", args.bind, box.port,
+             "dimmed" if box.dimmed else "not dimmed")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig, handler in ((signal.SIGINT, stop.set), (signal.SIGTERM, stop.set), (signal.SIGUSR1, switch)):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, handler)
+    try:
+        await stop.wait()
+    finally:
+        await box.stop()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 
 RegisterLookup = Callable[[RegisterKind, int, int], list[int] | None]
 """(table, address, count) -> words, or None if any address is not defined (exception 2)."""
+BitLookup = Callable[[int, int, int], list[bool] | None]
+"""(function code 1 or 2, address, count) -> bits, or None if any address is not defined (exception 2)."""
 
 MAX_READ_COUNT = 125
 
@@ -47,7 +49,7 @@ class FaultPlan:
 
 
 class ModbusTcpServer:
-    """Serves function codes 3 and 4 from `lookup` for `unit_ids` (None: any unit)."""
+    """Serves function codes 3 and 4 from `lookup`, and 1 and 2 from `bits` if given, for `unit_ids` (None: any unit)."""
 
     def __init__(
         self,
@@ -55,8 +57,10 @@ class ModbusTcpServer:
         host: str = "127.0.0.1",
         port: int = 0,
         unit_ids: frozenset[int] | None = None,
+        bits: BitLookup | None = None,
     ) -> None:
         self._lookup = lookup
+        self._bits = bits
         self.host = host
         self._requested_port = port
         self.unit_ids = unit_ids
@@ -165,6 +169,8 @@ class ModbusTcpServer:
         if self.unit_ids is not None and unit_id not in self.unit_ids:
             return None
         function = pdu[0]
+        if function in (1, 2) and self._bits is not None:
+            return self._answer_bits(function, pdu)
         if function not in (3, 4):
             return bytes([function | 0x80, 1])
         if len(pdu) != 5:
@@ -176,3 +182,20 @@ class ModbusTcpServer:
         if words is None:
             return bytes([function | 0x80, 2])
         return bytes([function, 2 * count]) + struct.pack(f">{count}H", *words)
+
+    def _answer_bits(self, function: int, pdu: bytes) -> bytes:
+        """Read coils (1) or discrete inputs (2): the bits packed LSB first, eight to a byte (Modbus Application Protocol V1.1b3, 6.1-6.2)."""
+        assert self._bits is not None
+        if len(pdu) != 5:
+            return bytes([function | 0x80, 3])
+        address, count = struct.unpack(">HH", pdu[1:5])
+        if not 1 <= count <= 2000:
+            return bytes([function | 0x80, 3])
+        bits = self._bits(function, address, count)
+        if bits is None:
+            return bytes([function | 0x80, 2])
+        packed = bytearray((count + 7) // 8)
+        for index, bit in enumerate(bits):
+            if bit:
+                packed[index // 8] |= 1 << (index % 8)
+        return bytes([function, len(packed)]) + bytes(packed)

@@ -50,7 +50,8 @@ def loads(chargers: Sequence[ChargerState], setpoints: dict[str, float]) -> list
 
 def power_cap_w(limits: NetworkLimits, measurement: GridMeasurement | None) -> float | None:
     """The smallest cap on the chargers' total power: the network's, every external one, the fallback's."""
-    caps = [limits.max_power_w, *(cap.power_w for cap in limits.power_caps)]
+    # A cap never binds below what its source guarantees.
+    caps = [limits.max_power_w, *(max(cap.power_w, cap.guaranteed_w) for cap in limits.power_caps)]
     if is_fallback(limits, measurement):
         caps.append(limits.fallback_power_w or 0.0)
     present = [cap for cap in caps if cap is not None]

@@ -150,5 +150,5 @@ def test_a_charger_held_by_a_power_cap_names_the_tightest_one(network):
     caps = limits.power_caps_in_force(fallback=result.mode == "fallback")
     for code in result.reasons.values():
         if code in {cap.reason for cap in caps}:
-            tightest_w = min(cap.power_w for cap in caps)
-            assert code in {cap.reason for cap in caps if cap.power_w == tightest_w}, (code, caps)
+            tightest_w = min(cap.limit_w for cap in caps)
+            assert code in {cap.reason for cap in caps if cap.limit_w == tightest_w}, (code, caps)

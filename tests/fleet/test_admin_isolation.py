@@ -92,6 +92,7 @@ def test_an_operator_edits_a_network_with_its_meter_and_chargers_inline(operator
             "chargers-0-network": network.pk, "chargers-0-name": charger.name, "chargers-0-driver": "keba-udp",
             "chargers-0-host": "192.0.2.21", "chargers-0-phase_rotation": "L2L3L1", "chargers-0-phases": 3,
             "chargers-0-min_current_a": 6, "chargers-0-max_current_a": 16, "chargers-0-priority": 0,
+            "power_caps-TOTAL_FORMS": 0, "power_caps-INITIAL_FORMS": 0,
         },
     )
     assert response.status_code == 302, response.context["adminform"].form.errors if response.context else response
@@ -111,6 +112,7 @@ def test_inline_chargers_are_checked_together_against_the_fallback(operator_a, t
             "chargers-0-network": network.pk, "chargers-0-name": charger.name, "chargers-0-driver": "simulated",
             "chargers-0-host": "", "chargers-0-phase_rotation": "L1L2L3", "chargers-0-phases": 3,
             "chargers-0-min_current_a": 10, "chargers-0-max_current_a": 16, "chargers-0-priority": 0,
+            "power_caps-TOTAL_FORMS": 0, "power_caps-INITIAL_FORMS": 0,
         },
     )
     assert response.status_code == 200
@@ -150,3 +152,20 @@ def test_creating_a_gateway_shows_its_token_once(operator_a, tenant_a):
     token = shown[0].split(": ", 1)[1].split(" ", 1)[0]
     gateway = Gateway.objects.get(name="gw-new")
     assert token.startswith("fgw_") and token not in (gateway.token_hash, gateway.token_prefix)
+
+
+def test_an_operator_sets_a_power_cap_in_the_admin_and_a_bad_one_names_the_field(operator_a, tenant_a, tenant_b):
+    from fleet.models import NetworkPowerCap
+
+    NetworkPowerCap.objects.create(network=tenant_b.network, source="operator", power_w=1, start="2026-03-02T12:00:00Z")
+    listing = operator_a.get(admin_url(NetworkPowerCap, "changelist"))
+    assert listing.status_code == 200 and "net-bravo" not in listing.content.decode()
+    form = {"network": tenant_a.network.pk, "source": "grid_operator", "power_w": 4200,
+            "start_0": "2026-03-02", "start_1": "12:00:00", "end_0": "2026-03-02", "end_1": "11:00:00", "reason": ""}
+    refused = operator_a.post(admin_url(NetworkPowerCap, "add"), form)
+    assert refused.status_code == 200 and "end" in refused.context["adminform"].form.errors
+    form["end_1"] = "13:00:00"
+    assert operator_a.post(admin_url(NetworkPowerCap, "add"), form).status_code == 302
+    assert NetworkPowerCap.objects.filter(network=tenant_a.network, power_w=4200).exists()
+    other = {**form, "network": tenant_b.network.pk}
+    assert "network" in operator_a.post(admin_url(NetworkPowerCap, "add"), other).context["adminform"].form.errors

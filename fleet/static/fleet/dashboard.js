@@ -38,26 +38,31 @@
     }
   }
 
-  /* Shades the periods a network ran on its fallback power behind the lines. */
-  var fallbackShading = {
-    id: "fallbackShading",
-    beforeDatasetsDraw: function (chart, args, options) {
-      var spans = options.spans || [];
-      var area = chart.chartArea;
-      var x = chart.scales.x;
-      var ctx = chart.ctx;
-      ctx.save();
-      ctx.fillStyle = options.colour || "rgba(245, 158, 11, 0.18)";
-      spans.forEach(function (span) {
-        var left = Math.max(area.left, x.getPixelForValue(span[0]));
-        var right = Math.min(area.right, x.getPixelForValue(span[1]));
-        if (right > left) {
-          ctx.fillRect(left, area.top, right - left, area.bottom - area.top);
-        }
-      });
-      ctx.restore();
-    },
-  };
+  /* Shades periods behind the lines: the fallback (amber) and external caps such as a grid
+   * operator's dimming (blue); a span without an end lasts to the chart's right edge. */
+  function shading(id, colour) {
+    return {
+      id: id,
+      beforeDatasetsDraw: function (chart, args, options) {
+        var spans = options.spans || [];
+        var area = chart.chartArea;
+        var x = chart.scales.x;
+        var ctx = chart.ctx;
+        ctx.save();
+        ctx.fillStyle = options.colour || colour;
+        spans.forEach(function (span) {
+          var left = Math.max(area.left, x.getPixelForValue(span[0]));
+          var right = span[1] === null ? area.right : Math.min(area.right, x.getPixelForValue(span[1]));
+          if (right > left) {
+            ctx.fillRect(left, area.top, right - left, area.bottom - area.top);
+          }
+        });
+        ctx.restore();
+      },
+    };
+  }
+  var fallbackShading = shading("fallbackShading", "rgba(245, 158, 11, 0.18)");
+  var capShading = shading("capShading", "rgba(59, 130, 246, 0.12)");
 
   /* Ticks on whole minutes (or 2, 5, 10... minutes), so that the time axis reads like a clock. */
   function wholeMinuteTicks(scale) {
@@ -100,7 +105,7 @@
     return new Chart(canvas, {
       type: "line",
       data: { datasets: datasets },
-      plugins: [fallbackShading],
+      plugins: [capShading, fallbackShading],
       options: {
         animation: false,
         parsing: false,
@@ -132,6 +137,7 @@
             },
           },
           fallbackShading: { spans: [] },
+          capShading: { spans: [] },
         },
       },
     });
@@ -204,6 +210,7 @@
     chart.options.scales.x.min = oldest;
     chart.options.scales.x.max = newest;
     chart.options.plugins.fallbackShading.spans = fallbackSpans(rows);
+    chart.options.plugins.capShading.spans = network.capSpans || [];
     chart.update("none");
   }
 
@@ -297,6 +304,7 @@
         network.chart = createChart(network, info);
       }
       var series = data.samples.networks[info.id];
+      network.capSpans = info.cap_spans || [];
       if (series && network.chart) {
         mergeRows(network, series, nowMs);
         redraw(network, nowMs);

@@ -219,3 +219,19 @@ def test_pages_cost_the_same_queries_however_many_sites_networks_and_chargers(as
         network.chargers.create(name="cp-more", driver="simulated")
         site.networks.create(name="n", max_current_per_phase_a=25)
     assert count_queries(client, url) == baseline
+
+
+def test_the_live_json_carries_the_periods_a_power_cap_held_for_shading(as_user, tenant_a, tenant_b):
+    from fleet.models import TelemetryEvent
+
+    now = timezone.now()
+    for tenant in (tenant_a, tenant_b):
+        for seq, (seconds_ago, type_) in enumerate([(300, "power_cap_started"), (200, "power_cap_ended"), (60, "power_cap_started")]):
+            TelemetryEvent.objects.create(gateway=tenant.gateway, network=tenant.network, seq=seq, type=type_,
+                                          ts=now - timedelta(seconds=seconds_ago), subject="14a-control-box",
+                                          detail="4200 W (grid_operator_cap)")
+    data = as_user(tenant_a.viewer).get(reverse("dashboard:site-live", args=[tenant_a.site.pk])).json()
+    [network] = data["networks"]
+    spans = network["cap_spans"]
+    assert len(spans) == 2 and spans[1][1] is None  # the second dimming still holds
+    assert spans[0][1] - spans[0][0] == 100_000

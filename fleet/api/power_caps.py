@@ -1,0 +1,129 @@
+"""Operator API for a network's external power caps: set one now or scheduled, list them, read the record.
+
+`/api/v1/networks/{id}/limits/` (GET: the caps not yet ended; POST: a new
+cap) and `/api/v1/networks/{id}/limits/history/?from=&to=` (what the gateway
+applied, from its events; JSON, or CSV with `?format=csv` or
+`Accept: text/csv`). The network is looked up through the same tenant
+scoping as every other endpoint, so another organisation's network is a 404.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+from django.db.models import Q
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.renderers import BaseRenderer, BrowsableAPIRenderer, JSONRenderer
+from rest_framework.response import Response
+
+from fleet.api.fields import UtcDateTimeField
+from fleet.api.serializers import TenantScopedModelSerializer
+from fleet.api.views import TenantScopedViewSetMixin
+from fleet.models import ChargingNetwork, NetworkPowerCap
+from fleet.services.power_cap_history import power_cap_history
+
+DEFAULT_HISTORY_RANGE = timedelta(days=30)
+MAX_HISTORY_RANGE = timedelta(days=800)
+"""The record covers up to two years (and a little), what a grid operator may ask to see."""
+
+HISTORY_FIELDS = ["source", "power_w", "start", "end", "detail"]
+
+
+class PowerCapSerializer(TenantScopedModelSerializer):
+    """A cap on a network's power; `start` defaults to now, `end` to never."""
+
+    start = UtcDateTimeField(required=False, help_text="When the cap takes effect (ISO 8601). Default: now.")
+    end = UtcDateTimeField(required=False, allow_null=True, help_text="When it ends (ISO 8601). Default: never.")
+
+    class Meta:
+        model = NetworkPowerCap
+        fields = ["id", "network", "source", "power_w", "start", "end", "reason", "created_at"]
+        read_only_fields = ["id", "network", "created_at"]
+
+    def validate(self, attrs):
+        attrs = {**attrs, "network": self.context["network"]}
+        attrs.setdefault("start", timezone.now())
+        return super().validate(attrs)
+
+
+class HistoryQuerySerializer(serializers.Serializer):
+    """The time range of the record."""
+
+    vars()["from"] = UtcDateTimeField(required=False, help_text="Start, inclusive (ISO 8601). Default: 30 days before `to`.")
+    to = UtcDateTimeField(required=False, help_text="End, exclusive (ISO 8601). Default: now.")
+
+    def validate(self, attrs):
+        to = attrs.setdefault("to", timezone.now())
+        start = attrs.setdefault("from", to - DEFAULT_HISTORY_RANGE)
+        if start >= to:
+            raise serializers.ValidationError({"to": "`to` must be later than `from`."})
+        if to - start > MAX_HISTORY_RANGE:
+            raise serializers.ValidationError({"from": f"The range may span at most {MAX_HISTORY_RANGE.days} days."})
+        return attrs
+
+
+class HistoryRowSerializer(serializers.Serializer):
+    """One interval: a source held the chargers to a power from `start` to `end` (null: still in force)."""
+
+    source = serializers.CharField(help_text="Who set it: 14a-control-box, grid_operator:<id>, operator:<id>, schedule:<id>.")
+    power_w = serializers.IntegerField(allow_null=True, help_text="The power the chargers were held to (W).")
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField(allow_null=True)
+    detail = serializers.CharField(help_text="The gateway's words: reason code and cause (signal, input unreadable...).")
+
+
+class CsvRenderer(BaseRenderer):
+    """The record as CSV, one interval per row, for the grid operator's files."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        out = io.StringIO()
+        if isinstance(data, list):
+            writer = csv.DictWriter(out, fieldnames=HISTORY_FIELDS, extrasaction="ignore", lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(data)
+        else:  # an error answer
+            out.write("error\n")
+            out.write(f"{data}\n")
+        return out.getvalue().encode(self.charset)
+
+
+class NetworkLimitsViewSet(TenantScopedViewSetMixin, viewsets.GenericViewSet):
+    """External caps of charging networks (EnWG section 14a dimming, operators' caps, schedules) and their record."""
+
+    queryset = ChargingNetwork.objects.select_related("site")
+    serializer_class = PowerCapSerializer
+    filter_backends: list = []
+
+    @extend_schema(request=PowerCapSerializer, responses=PowerCapSerializer(many=True))
+    @action(detail=True, methods=["get", "post"], url_path="limits")
+    def limits(self, request, pk=None):
+        """GET: the network's caps not yet ended. POST: set a cap now (no `start`) or scheduled."""
+        network = self.get_object()
+        context = {**self.get_serializer_context(), "network": network}
+        if request.method == "POST":
+            serializer = PowerCapSerializer(data=request.data, context=context)
+            serializer.is_valid(raise_exception=True)
+            serializer.save()
+            return Response(serializer.data, status=status.HTTP_201_CREATED)
+        caps = network.power_caps.filter(Q(end__isnull=True) | Q(end__gt=timezone.now())).order_by("start", "pk")
+        return Response(PowerCapSerializer(caps, many=True, context=context).data)
+
+    @extend_schema(parameters=[HistoryQuerySerializer], responses=HistoryRowSerializer(many=True))
+    @action(detail=True, methods=["get"], url_path="limits/history",
+            renderer_classes=[JSONRenderer, CsvRenderer, BrowsableAPIRenderer])
+    def history(self, request, pk=None):
+        """What the gateway applied and when, from its events: the grid operator's proof."""
+        network = self.get_object()
+        query = HistoryQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        rows = power_cap_history(network, query.validated_data["from"], query.validated_data["to"])
+        return Response(HistoryRowSerializer(rows, many=True).data)
