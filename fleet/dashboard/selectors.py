@@ -7,14 +7,13 @@ the user's organisations and reads only what hangs off them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from django.db.models import Count, Min, Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from balancing import describe
 from fleet.dashboard.formatting import age_text
 from fleet.dashboard.status import (
-    SEVERITY,
     NetworkFacts,
     SiteStatus,
     gateway_grace_period_s,
@@ -55,7 +54,7 @@ def _with_latest_state(sites: QuerySet[Site]) -> QuerySet[Site]:
 
 @dataclass
 class SiteCard:
-    """One site on the overview: its state, its open incidents and how long they have lasted."""
+    """One site on the overview (`overview.fleet_overview_page`): its state, its open incidents and how long they have lasted."""
 
     site: Site
     status: SiteStatus
@@ -71,42 +70,6 @@ class SiteCard:
     @property
     def status_label(self) -> str:
         return self.status.label
-
-
-def fleet_overview(sites: QuerySet[Site], now: datetime) -> list[SiteCard]:
-    """Every given site with its state; sites with open incidents first (longest-running first), then worst state."""
-    grace_s = gateway_grace_period_s()
-    open_incidents = {
-        row["site_id"]: row
-        for row in Incident.objects.filter(site__in=sites, status=IncidentStatus.OPEN)
-        .values("site_id")
-        .annotate(count=Count("pk"), since=Min("started_at"))
-    }
-    cards = []
-    for site in _with_latest_state(sites):
-        gateways = list(site.gateways.all())
-        networks = list(site.networks.all())
-        chargers = [charger for network in networks for charger in network.chargers.all()]
-        seen = [gateway.last_seen for gateway in gateways if gateway.last_seen is not None]
-        card = SiteCard(
-            site=site,
-            status=site_status([g.last_seen for g in gateways], map(_network_facts, networks), now, grace_s),
-            network_count=len(networks),
-            charger_count=len(chargers),
-            charging_count=sum(1 for charger in chargers if _is_charging(charger)),
-            gateway_last_seen=max(seen, default=None),
-        )
-        card.gateway_seen_ago = age_text(card.gateway_last_seen, now)
-        incidents = open_incidents.get(site.pk)
-        if incidents:
-            card.open_incidents, card.incidents_since = incidents["count"], incidents["since"]
-            card.incidents_for = age_text(card.incidents_since, now)
-        cards.append(card)
-    far_future = now + timedelta(days=36500)
-    cards.sort(
-        key=lambda c: (c.open_incidents == 0, c.incidents_since or far_future, SEVERITY[c.status], c.site.name.lower())
-    )
-    return cards
 
 
 def _is_charging(charger: Charger) -> bool:

@@ -9,6 +9,7 @@ app_name = "dashboard"
 
 urlpatterns = [
     path("", views.FleetOverviewView.as_view(), name="overview"),
+    path("fleet.json", views.FleetLiveView.as_view(), name="overview-live"),
     path("sites/<int:pk>/", views.SitePageView.as_view(), name="site"),
     path("sites/<int:pk>/live.json", views.SiteLiveView.as_view(), name="site-live"),
     path("accounts/login/", views.DashboardLoginView.as_view(), name="login"),

@@ -2,26 +2,61 @@
 
 from django.contrib.auth import views as auth_views
 from django.http import HttpResponseBadRequest, JsonResponse
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.views.generic import TemplateView, View
 
-from fleet.dashboard import live, selectors
+from fleet.dashboard import live, overview, selectors
 from fleet.dashboard.scoping import OperatorScopeMixin
 
 POLL_INTERVAL_MS = 3000
 """How often the site page asks for new samples; the gateways report about once a second."""
+OVERVIEW_POLL_INTERVAL_MS = 5000
+"""How often the overview asks for its page: a 20 s meter drop-out shows on a wall screen for several polls."""
 
 
 class FleetOverviewView(OperatorScopeMixin, TemplateView):
-    """Every site the user may see, with its state; sites with open incidents first."""
+    """Every site the user may see, with its state, worst first; counts per state, search and filters, in pages."""
 
     template_name = "fleet/dashboard/overview.html"
 
+    def get(self, request, *args, **kwargs):
+        try:
+            self.query = overview.OverviewQuery.from_params(request.GET)
+        except overview.OverviewQueryError as error:
+            return HttpResponseBadRequest(str(error))
+        return super().get(request, *args, **kwargs)
+
     def get_context_data(self, **kwargs):
         now = timezone.now()
-        cards = selectors.fleet_overview(self.visible_sites(), now)
-        return super().get_context_data(cards=cards, now=now, **kwargs)
+        result = overview.fleet_overview_page(self.visible_sites(), now, self.query)
+        return super().get_context_data(
+            result=result,
+            cards=result.cards,
+            query=self.query,
+            all_count=sum(result.counts.values()),
+            statuses=[(status, status.label, result.counts[status]) for status in overview.STATUS_ORDER],
+            now=now,
+            poll_interval_ms=OVERVIEW_POLL_INTERVAL_MS,
+            **kwargs,
+        )
+
+
+class FleetLiveView(OperatorScopeMixin, View):
+    """The JSON the overview polls: the same page of cards and the counts per state, for the same filters."""
+
+    def get(self, request):
+        try:
+            query = overview.OverviewQuery.from_params(request.GET)
+        except overview.OverviewQueryError as error:
+            return JsonResponse({error.field: [str(error)]}, status=400)
+        now = timezone.now()
+        result = overview.fleet_overview_page(self.visible_sites(), now, query)
+        data = overview.overview_json(result, now, lambda pk: reverse("dashboard:site", args=[pk]))
+        return JsonResponse(data, headers={"Cache-Control": "no-store"})
+
+    def handle_no_permission(self):
+        return JsonResponse({"detail": "Not signed in."}, status=403)
 
 
 class SitePageView(OperatorScopeMixin, TemplateView):
