@@ -20,8 +20,8 @@
   var grid = document.getElementById("site-grid");
   var state = { polls: 0, failures: 0, last: null };
   var timer = null;
-  var inFlight = null;
-  var clock = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
+  var requests = 0;
+  var clock = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false, timeZoneName: "short" });
 
   window.FuseGuardOverview = state;
 
@@ -108,18 +108,17 @@
     if (document.hidden) {
       return; // resumed by the visibilitychange listener
     }
-    if (inFlight) inFlight.abort(); // a filter changed while a poll was under way: its answer is stale
-    var controller = new AbortController();
-    inFlight = controller;
+    // A filter may change while a poll is under way: only the newest request's answer is drawn.
+    var generation = ++requests;
     var query = params().toString();
-    fetch(liveUrl + (query ? "?" + query : ""), { credentials: "same-origin", headers: { Accept: "application/json" }, signal: controller.signal })
+    fetch(liveUrl + (query ? "?" + query : ""), { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) {
         if (response.status === 401 || response.status === 403) throw new Error("signed-out");
         if (!response.ok) throw new Error("HTTP " + response.status);
         return response.json();
       })
       .then(function (data) {
-        inFlight = null;
+        if (generation !== requests) return;
         apply(data);
         state.polls++;
         state.failures = 0;
@@ -127,8 +126,7 @@
         schedule(pollMs);
       })
       .catch(function (error) {
-        if (error.name === "AbortError") return;
-        inFlight = null;
+        if (generation !== requests) return;
         if (error.message === "signed-out") {
           showIndicator("error", "Signed out: reload the page to sign in again");
           return;

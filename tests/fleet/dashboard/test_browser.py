@@ -78,8 +78,7 @@ def test_an_operator_watches_a_site_live(site_with_history, live_server, browser
     tenant_a = site_with_history
 
     page = browser.new_page(viewport={"width": 1280, "height": 1100})
-    errors = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
+    errors = watch_for_errors(page)
     page.goto(live_server.url + reverse("dashboard:site", args=[tenant_a.site.pk]))
     assert reverse("dashboard:login") in page.url
     page.fill("#id_username", tenant_a.operator.username)
@@ -111,9 +110,40 @@ def test_an_operator_watches_a_site_live(site_with_history, live_server, browser
     save_screenshot(page, tmp_path / "dashboard.png")
 
     page.click("text=Fleet")
-    page.wait_for_selector(f'[data-site-id="{tenant_a.site.pk}"]')
-    assert "Normal" in page.inner_text(f'[data-site-id="{tenant_a.site.pk}"]')
+    card = f'[data-site-id="{tenant_a.site.pk}"]'
+    page.wait_for_selector(card)
+    assert "Normal" in page.inner_text(card)
+    page.wait_for_function("() => window.FuseGuardOverview && window.FuseGuardOverview.polls > 0", timeout=10_000)
+    assert page.inner_text('[data-count="normal"]') == "1"
+
+    # The meter drops out: the card and the counts change in place, without a reload.
+    page.evaluate("window.notReloaded = true")
+    in_own_thread(report_latest_state, tenant_a, mode="fallback", meter_available=False)
+    page.wait_for_function(
+        f"() => document.querySelector('{card} .badge').textContent === 'Meter lost'", timeout=15_000
+    )
+    assert page.evaluate("window.notReloaded") is True
+    assert page.inner_text('[data-count="meter_lost"]') == "1" and page.inner_text('[data-count="normal"]') == "0"
+
+    # Search and the state filter narrow the cards in place too.
+    page.fill("input[name=q]", "no-such-site")
+    page.wait_for_selector("#no-match:not([hidden])", timeout=10_000)
+    page.fill("input[name=q]", "alpha")
+    page.click('.state-count[data-status="meter_lost"]')
+    page.wait_for_selector(card, timeout=10_000)
+    assert "status=meter_lost" in page.url and "q=alpha" in page.url
     save_screenshot(page, tmp_path / "dashboard-overview.png")
+    assert errors == []
+
+
+def watch_for_errors(page) -> list[str]:
+    """Collect uncaught exceptions, console errors, failed requests and error answers of every page visited."""
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(f"exception: {error}"))
+    page.on("console", lambda message: message.type == "error" and errors.append(f"console: {message.text}"))
+    page.on("requestfailed", lambda request: errors.append(f"failed: {request.url} {request.failure}"))
+    page.on("response", lambda response: response.status >= 400 and errors.append(f"HTTP {response.status}: {response.url}"))
+    return errors
 
 
 def save_screenshot(page, path: Path) -> None:
