@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from fleet.models import Delivery, DeliveryStatus, Incident, IncidentStatus, NotificationChannel, Transition
+from fleet.services.incidents_acknowledge import unacknowledged_q
 
 
 def delivery_key(incident_id: int, occurrence: int, transition: str, channel_id: int, reminder: int = 0) -> str:
@@ -39,13 +40,15 @@ def notifications_enqueue_reminders(*, now: datetime | None = None) -> list[int]
     Reminders are numbered by how many whole intervals the current occurrence
     has lasted, so re-running this at any moment queues each one once. Meter
     incidents folded into an open gateway incident stay quiet: the gateway's
-    reminders speak for them.
+    reminders speak for them. So do incidents someone acknowledged in their
+    current occurrence (fleet/services/incidents_acknowledge.py).
     """
     now = now or timezone.now()
     default_interval_s = settings.ALERTS_REPEAT_INTERVAL_S
     incidents = list(
         Incident.objects.filter(status=IncidentStatus.OPEN)
         .filter(Q(folded_into__isnull=True) | ~Q(folded_into__status=IncidentStatus.OPEN))
+        .filter(unacknowledged_q())
         .values_list("pk", "organization_id", "occurrences", "last_opened_at")
     )
     if not incidents:
