@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from fleet.dashboard.incidents import site_incidents
 from fleet.dashboard.selectors import NetworkPanel, site_detail
 from fleet.models import Charger, Site, TelemetrySample
 
@@ -80,12 +81,13 @@ def _charger_ids_per_network(site: Site) -> dict[int, list[int]]:
     return ids
 
 
-def site_live(site: Site, now: datetime, window_s: int = LIVE_WINDOW_S, after_id: int | None = None) -> dict:
-    """The JSON the site page polls: the site's state, each network's latest state and chargers, and new samples."""
+def site_live(site: Site, user, now: datetime, window_s: int = LIVE_WINDOW_S, after_id: int | None = None) -> dict:
+    """The JSON the site page polls: the site's state and open incidents, each network's latest state and chargers, and new samples."""
     detail = site_detail(site, now)
     return {
         "now": now.isoformat(),
         "site": {"id": site.pk, "status": detail.status.value, "status_label": detail.status.label},
+        "incidents": [row.as_json() for row in site_incidents(site, user, now)],
         "networks": [_network_json(panel) for panel in detail.networks],
         "samples": site_samples(site, now, window_s, after_id),
     }

@@ -67,10 +67,11 @@ class OverviewQuery:
         status = params.get("status") or ""
         if status and status not in SiteStatus.values:
             raise OverviewQueryError("status", f"one of {', '.join(SiteStatus.values)}")
-        return cls(search=search, status=status, organization_id=_positive(params, "org"), page=_positive(params, "page") or 1)
+        return cls(search=search, status=status, organization_id=positive_param(params, "org"), page=positive_param(params, "page") or 1)
 
 
-def _positive(params, name: str) -> int | None:
+def positive_param(params, name: str) -> int | None:
+    """A whole number from 1 in GET parameter `name`, or None when absent; anything else raises `OverviewQueryError`."""
     raw = params.get(name) or ""
     if not raw:
         return None

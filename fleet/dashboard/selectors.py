@@ -21,7 +21,7 @@ from fleet.dashboard.status import (
     network_status,
     site_status,
 )
-from fleet.models import Charger, ChargingNetwork, Gateway, Incident, IncidentStatus, Site
+from fleet.models import Charger, ChargingNetwork, Gateway, Site
 
 def _one_to_one(obj, name: str):
     """The related object of a reverse one-to-one, or None where there is none (no meter, no state yet)."""
@@ -134,26 +134,19 @@ class SiteDetail:
     status: SiteStatus
     gateways: list[tuple[Gateway, bool, str]]  # each with whether it is offline and how long ago it spoke
     networks: list[NetworkPanel]
-    incidents: list[tuple[Incident, str]]  # each with how long it has lasted
 
 
 def site_detail(site: Site, now: datetime) -> SiteDetail:
-    """The site's gateways, networks with meter and chargers as last reported, and its open incidents."""
+    """The site's gateways, and its networks with meter and chargers as last reported (incidents: `incidents.site_incidents`)."""
     site = _with_latest_state(Site.objects.filter(pk=site.pk).select_related("organization")).get()
     grace_s = gateway_grace_period_s()
     gateways = list(site.gateways.all())
     networks = list(site.networks.all())
-    incidents = list(
-        Incident.objects.filter(site=site, status=IncidentStatus.OPEN)
-        .select_related("gateway", "meter", "meter__network")
-        .order_by("started_at")
-    )
     return SiteDetail(
         site=site,
         status=site_status([g.last_seen for g in gateways], map(_network_facts, networks), now, grace_s),
         gateways=[(g, gateway_is_offline(g.last_seen, now, grace_s), age_text(g.last_seen, now)) for g in gateways],
         networks=[_network_panel(network, now) for network in networks],
-        incidents=[(incident, age_text(incident.started_at, now)) for incident in incidents],
     )
 
 

@@ -269,6 +269,8 @@
       if (reading && meter.last_reading_at) {
         reading.textContent = durationText((Date.parse(now) - Date.parse(meter.last_reading_at)) / 1000) + " ago";
       }
+      showFact(section, "meter-lost-since", meter.lost_since ? utcText(meter.lost_since) : "");
+      showFact(section, "meter-detail", meter.detail || "");
     }
     var gridNow = section.querySelector('[data-field="grid-now"]');
     if (gridNow && info.grid_current_a) {
@@ -277,9 +279,57 @@
     setBadge(document.getElementById("network-status-" + info.id), info.status, info.status_label);
   }
 
+  /* A fact row of the meter panel: shown with its text, or hidden while there is none. */
+  function showFact(section, name, text) {
+    var row = section.querySelector('[data-row="' + name + '"]');
+    if (row) {
+      row.hidden = !text;
+      row.querySelector('[data-field="' + name + '"]').textContent = text;
+    }
+  }
+
+  var utcFormat = new Intl.DateTimeFormat("en-GB", { year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false, timeZone: "UTC" });
+
+  function utcText(iso) {
+    var parts = {};
+    utcFormat.formatToParts(new Date(iso)).forEach(function (part) { parts[part.type] = part.value; });
+    return parts.year + "-" + parts.month + "-" + parts.day + " " + parts.hour + ":" + parts.minute + ":" + parts.second + " UTC";
+  }
+
+  /* The site's open incidents, redrawn on every poll (the section hides when there are none). */
+  function updateIncidents(incidents) {
+    var section = document.getElementById("site-incidents");
+    var list = document.getElementById("site-incident-list");
+    if (!section || !list) {
+      return;
+    }
+    section.hidden = incidents.length === 0;
+    list.replaceChildren.apply(list, incidents.map(function (incident) {
+      var item = document.createElement("li");
+      item.dataset.incidentId = incident.id;
+      var kind = document.createElement("strong");
+      kind.textContent = incident.kind_label;
+      item.append(kind, ": " + incident.subject + " for " + incident.lasted);
+      var tags = [];
+      if (incident.flapping) tags.push("flapping");
+      if (incident.folded) tags.push("explained by the gateway");
+      if (incident.acknowledged) {
+        tags.push("acknowledged by " + (incident.acknowledged_by || "someone") + (incident.acknowledgement_note ? ": " + incident.acknowledgement_note : ""));
+      }
+      tags.forEach(function (text) {
+        var tag = document.createElement("span");
+        tag.className = "tag";
+        tag.textContent = text;
+        item.append(" ", tag);
+      });
+      return item;
+    }));
+  }
+
   function apply(data) {
     var nowMs = Date.parse(data.now);
     setBadge(document.getElementById("site-status"), data.site.status, data.site.status_label);
+    updateIncidents(data.incidents || []);
     data.networks.forEach(function (info) {
       var section = document.querySelector('section.network[data-network-id="' + info.id + '"]');
       if (!section) {

@@ -14,6 +14,7 @@ from django.db import connections
 from django.urls import reverse
 from django.utils import timezone
 
+from fleet.models import Incident, IncidentKind
 from tests.fleet.dashboard.conftest import record_samples, report_latest_state
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -133,7 +134,29 @@ def test_an_operator_watches_a_site_live(site_with_history, live_server, browser
     page.wait_for_selector(card, timeout=10_000)
     assert "status=meter_lost" in page.url and "q=alpha" in page.url
     save_screenshot(page, tmp_path / "dashboard-overview.png")
+
+    # The incident the lost meter opened is acknowledged from the incidents page, in place.
+    opened = []
+    in_own_thread(lambda: opened.append(open_meter_incident(tenant_a)))
+    page.click("nav >> text=Incidents")
+    row = f'tr[data-incident-id="{opened[0].pk}"]'
+    page.wait_for_selector(f"{row} .ack-form")
+    page.fill(f"{row} input[name=note]", "electrician called")
+    page.click(f"{row} button[type=submit]")
+    page.wait_for_function("() => window.FuseGuardIncidents && window.FuseGuardIncidents.acknowledged === 1", timeout=10_000)
+    assert "electrician called" in page.inner_text(row) and tenant_a.operator.username in page.inner_text(row)
+    acknowledged_by = []
+    in_own_thread(lambda: acknowledged_by.append(Incident.objects.get().acknowledged_by_id))
+    assert acknowledged_by == [tenant_a.operator.pk]
+    save_screenshot(page, tmp_path / "dashboard-incidents.png")
     assert errors == []
+
+
+def open_meter_incident(tenant) -> Incident:
+    """What the alert evaluation opens when the meter stays lost."""
+    now = timezone.now()
+    return Incident.objects.create(organization=tenant.organization, site=tenant.site, meter=tenant.meter,
+                            kind=IncidentKind.METER_LOST, started_at=now - timedelta(seconds=70))
 
 
 def watch_for_errors(page) -> list[str]:
