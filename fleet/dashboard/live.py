@@ -108,6 +108,8 @@ def _network_json(panel: NetworkPanel) -> dict:
         "mode": panel.mode,
         "grid_current_a": panel.grid_current_a,
         "sample_ts": _iso(panel.sample_ts),
+        "grid_stale": panel.grid_stale,
+        "grid_age": panel.grid_age,
         "meter": None
         if meter is None
         else {
@@ -126,6 +128,8 @@ def _network_json(panel: NetworkPanel) -> dict:
                 "reason": row.reason,
                 "reason_text": row.reason_text,
                 "sample_ts": _iso(row.sample_ts),
+                "stale": row.stale,
+                "age": row.age,
             }
             for row in panel.chargers
         ],

@@ -16,9 +16,11 @@ from fleet.dashboard.formatting import age_text
 from fleet.dashboard.status import (
     NetworkFacts,
     SiteStatus,
+    freshness_limit_s,
     gateway_grace_period_s,
     gateway_is_offline,
     network_status,
+    reading_is_stale,
     site_status,
 )
 from fleet.models import Charger, ChargingNetwork, Gateway, Site
@@ -94,6 +96,8 @@ class ChargerRow:
     reason: str
     reason_text: str
     sample_ts: datetime | None
+    stale: bool = False
+    age: str = ""
 
 
 @dataclass
@@ -124,6 +128,8 @@ class NetworkPanel:
     sample_ts: datetime | None
     meter: MeterInfo | None
     chargers: list[ChargerRow] = field(default_factory=list)
+    grid_stale: bool = False
+    grid_age: str = ""
 
 
 @dataclass
@@ -146,11 +152,11 @@ def site_detail(site: Site, now: datetime) -> SiteDetail:
         site=site,
         status=site_status([g.last_seen for g in gateways], map(_network_facts, networks), now, grace_s),
         gateways=[(g, gateway_is_offline(g.last_seen, now, grace_s), age_text(g.last_seen, now)) for g in gateways],
-        networks=[_network_panel(network, now) for network in networks],
+        networks=[_network_panel(network, now, freshness_limit_s(g.poll_interval_s for g in gateways)) for network in networks],
     )
 
 
-def _network_panel(network: ChargingNetwork, now: datetime) -> NetworkPanel:
+def _network_panel(network: ChargingNetwork, now: datetime, limit_s: float) -> NetworkPanel:
     state = _one_to_one(network, "state")
     meter = _one_to_one(network, "meter")
     meter_info = None
@@ -165,6 +171,8 @@ def _network_panel(network: ChargingNetwork, now: datetime) -> NetworkPanel:
             detail=meter_state.detail if meter_state else "",
             last_reading_ago=age_text(meter_state.last_reading_at if meter_state else None, now),
         )
+    # "Grid now" is the meter's last reading: stale once the meter is lost, whatever its age.
+    grid_read_at = meter_info.last_reading_at if meter_info else (state.sample_ts if state else None)
     return NetworkPanel(
         id=network.pk,
         name=network.name,
@@ -176,11 +184,13 @@ def _network_panel(network: ChargingNetwork, now: datetime) -> NetworkPanel:
         grid_current_a=state.grid_current_a if state else None,
         sample_ts=state.sample_ts if state else None,
         meter=meter_info,
-        chargers=[_charger_row(charger) for charger in network.chargers.all()],
+        chargers=[_charger_row(charger, now, limit_s) for charger in network.chargers.all()],
+        grid_stale=reading_is_stale(grid_read_at, now, limit_s, lost=bool(meter_info and meter_info.available is False)),
+        grid_age=age_text(grid_read_at, now),
     )
 
 
-def _charger_row(charger: Charger) -> ChargerRow:
+def _charger_row(charger: Charger, now: datetime, limit_s: float) -> ChargerRow:
     state = _one_to_one(charger, "state")
     reason = state.reason if state else ""
     return ChargerRow(
@@ -194,4 +204,6 @@ def _charger_row(charger: Charger) -> ChargerRow:
         reason=reason,
         reason_text=describe(reason) if reason else "",
         sample_ts=state.sample_ts if state else None,
+        stale=reading_is_stale(state.sample_ts if state else None, now, limit_s),
+        age=age_text(state.sample_ts if state else None, now),
     )

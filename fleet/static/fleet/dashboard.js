@@ -245,6 +245,16 @@
     }
   }
 
+  /* Greys a reading older than its freshness limit (or from a lost meter), with its age as the tooltip. */
+  function markStale(node, stale, title) {
+    node.classList.toggle("stale", Boolean(stale));
+    if (stale) {
+      node.title = title;
+    } else {
+      node.removeAttribute("title");
+    }
+  }
+
   function updateTables(section, info, now) {
     info.chargers.forEach(function (charger) {
       var row = section.querySelector('tr[data-charger-id="' + charger.id + '"]');
@@ -259,6 +269,9 @@
       var reason = row.querySelector('[data-field="reason"]');
       reason.textContent = charger.reason_text || "—";
       reason.title = charger.reason || "";
+      markStale(row, charger.stale, charger.age ? "Last reported " + charger.age + " ago" : "");
+      var age = row.querySelector('[data-field="age"]');
+      if (age) age.textContent = charger.stale && charger.age ? " · " + charger.age + " old" : "";
     });
     if (info.meter) {
       var meter = info.meter;
@@ -275,6 +288,13 @@
     var gridNow = section.querySelector('[data-field="grid-now"]');
     if (gridNow && info.grid_current_a) {
       gridNow.textContent = info.grid_current_a.map(formatA).join(" / ") + " A";
+      if (info.grid_stale) {
+        var old = document.createElement("span");
+        old.className = "age";
+        old.textContent = " (" + (info.grid_age || "age unknown") + " old)";
+        gridNow.append(old);
+      }
+      markStale(gridNow, info.grid_stale, info.grid_age ? "Last reading, " + info.grid_age + " old" : "");
     }
     setBadge(document.getElementById("network-status-" + info.id), info.status, info.status_label);
   }
