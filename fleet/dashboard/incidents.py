@@ -16,6 +16,7 @@ from django.urls import reverse
 
 from fleet.dashboard.formatting import duration_text
 from fleet.dashboard.overview import OverviewQueryError, positive_param
+from fleet.dashboard.times import display_zone, time_text, viewer_time_zone
 from fleet.models import Incident, IncidentKind, IncidentStatus, Site
 from fleet.models.tenancy import EDITING_ROLES
 from fleet.services.incidents_acknowledge import unacknowledged_q
@@ -71,6 +72,7 @@ class IncidentRow:
     subject: str
     lasted: str
     may_acknowledge: bool
+    zone: str = "UTC"
 
     def as_json(self) -> dict:
         """The row for the page's script."""
@@ -84,6 +86,8 @@ class IncidentRow:
             "subject": self.subject,
             "status": incident.status,
             "started_at": incident.started_at.isoformat(),
+            "started_text": time_text(incident.started_at, self.zone, seconds=False),
+            "acknowledged_text": time_text(incident.acknowledged_at, self.zone, seconds=False) if incident.is_acknowledged else "",
             "resolved_at": incident.resolved_at.isoformat() if incident.resolved_at else None,
             "lasted": self.lasted,
             "occurrences": incident.occurrences,
@@ -115,6 +119,7 @@ def incidents_of(sites: QuerySet[Site]) -> QuerySet[Incident]:
 def incident_rows(incidents: QuerySet[Incident], user, now: datetime) -> list[IncidentRow]:
     """Rows for the given incidents; whether the user may acknowledge each is read once for all."""
     editable = None if user.is_superuser else user_organization_ids(user, EDITING_ROLES)
+    viewer_zone = viewer_time_zone(user)
     return [
         IncidentRow(
             incident=incident,
@@ -123,6 +128,7 @@ def incident_rows(incidents: QuerySet[Incident], user, now: datetime) -> list[In
             may_acknowledge=incident.status == IncidentStatus.OPEN
             and not incident.is_acknowledged
             and (editable is None or incident.organization_id in editable),
+            zone=display_zone(viewer_zone, incident.site.time_zone),
         )
         for incident in incidents
     ]

@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from fleet.dashboard import views
+from fleet.dashboard import profile, views
 
 app_name = "dashboard"
 
@@ -15,6 +15,7 @@ urlpatterns = [
     path("incidents/<int:pk>/acknowledge/", views.IncidentAcknowledgeView.as_view(), name="incident-acknowledge"),
     path("sites/<int:pk>/", views.SitePageView.as_view(), name="site"),
     path("sites/<int:pk>/live.json", views.SiteLiveView.as_view(), name="site-live"),
+    path("profile/", profile.ProfileView.as_view(), name="profile"),
     path("accounts/login/", views.DashboardLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(next_page=reverse_lazy("dashboard:login")), name="logout"),
 ]

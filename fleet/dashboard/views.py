@@ -11,6 +11,7 @@ from django.views.generic import TemplateView, View
 
 from fleet.dashboard import incidents, live, overview, selectors
 from fleet.dashboard.scoping import OperatorScopeMixin
+from fleet.dashboard.times import viewer_time_zone
 from fleet.models import IncidentKind
 from fleet.services.incidents_acknowledge import MAX_NOTE_LENGTH, AckOutcome, incident_acknowledge
 from fleet.services.tenancy import user_may_edit
@@ -41,6 +42,7 @@ class FleetOverviewView(OperatorScopeMixin, TemplateView):
             cards=result.cards,
             query=self.query,
             all_count=sum(result.counts.values()),
+            zone=self.display_zone(),
             statuses=[(status, status.label, result.counts[status]) for status in overview.STATUS_ORDER],
             now=now,
             poll_interval_ms=OVERVIEW_POLL_INTERVAL_MS,
@@ -77,6 +79,7 @@ class SitePageView(OperatorScopeMixin, TemplateView):
         return super().get_context_data(
             detail=detail,
             incidents=incidents.site_incidents(site, self.request.user, now),
+            zone=self.display_zone(site.time_zone),
             note_max_length=MAX_NOTE_LENGTH,
             now=now, poll_interval_ms=POLL_INTERVAL_MS, window_s=live.LIVE_WINDOW_S, **kwargs
         )
@@ -121,6 +124,8 @@ class IncidentsPageView(OperatorScopeMixin, TemplateView):
             kinds=IncidentKind.choices,
             states=[(state, state.capitalize()) for state in incidents.STATES],
             recent_days=incidents.RECENT_DAYS,
+            zone=self.display_zone(),
+            viewer_zone=viewer_time_zone(self.request.user),
             now=now,
             poll_interval_ms=OVERVIEW_POLL_INTERVAL_MS,
             note_max_length=MAX_NOTE_LENGTH,

@@ -22,7 +22,7 @@ from fleet.models.networks import ChargingNetwork
 from fleet.models.sites import Gateway, Site
 from fleet.models.state import ChargerState, MeterState, NetworkMode, NetworkState
 from fleet.models.telemetry import EventType, TelemetryEvent, TelemetryGap, TelemetrySample
-from fleet.models.tenancy import Membership, Organization, Role
+from fleet.models.tenancy import Membership, OperatorProfile, Organization, Role
 
 __all__ = [
     "ChannelKind",
@@ -45,6 +45,7 @@ __all__ = [
     "MeterState",
     "NetworkMode",
     "NetworkState",
+    "OperatorProfile",
     "Organization",
     "Role",
     "Site",

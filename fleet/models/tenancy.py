@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.db import models
 
+from fleet.validators import validate_time_zone
+
 
 class Role(models.TextChoices):
     """What a member may do in an organisation: look, operate the sites, or also manage members."""
@@ -50,3 +52,16 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} is {self.get_role_display().lower()} of {self.organization}"
+
+
+class OperatorProfile(models.Model):
+    """A person's own settings for the dashboard; a user without one sees the defaults."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="operator_profile")
+    time_zone = models.CharField(
+        max_length=64, blank=True, validators=[validate_time_zone],
+        help_text="Every time on the dashboard in this zone; empty: each site's own zone.",
+    )
+
+    def __str__(self) -> str:
+        return f"Profile of {self.user}"

@@ -21,6 +21,7 @@
   var LIMIT_COLOUR = "#dc2626";
 
   var timeFormat = makeTimeFormat(page.dataset.timeZone);
+  var clockFormat = makeTimeFormat(page.dataset.timeZone, { timeZoneName: "short" });
   var networks = {}; // network id -> {chart, limitA, rows, chargerKeys}
   var lastId = null;
   var timer = null;
@@ -29,12 +30,12 @@
 
   window.FuseGuardDashboard = { networks: networks, state: state };
 
-  function makeTimeFormat(timeZone) {
-    var options = { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false };
+  function makeTimeFormat(timeZone, extra) {
+    var options = Object.assign({ hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false }, extra || {});
     try {
-      return new Intl.DateTimeFormat(undefined, Object.assign({ timeZone: timeZone }, options));
+      return new Intl.DateTimeFormat("en-GB", Object.assign({ timeZone: timeZone }, options));
     } catch (error) {
-      return new Intl.DateTimeFormat(undefined, options); // an unknown zone: the browser's own
+      return new Intl.DateTimeFormat("en-GB", options); // an unknown zone: the browser's own
     }
   }
 
@@ -282,7 +283,7 @@
       if (reading && meter.last_reading_at) {
         reading.textContent = durationText((Date.parse(now) - Date.parse(meter.last_reading_at)) / 1000) + " ago";
       }
-      showFact(section, "meter-lost-since", meter.lost_since ? utcText(meter.lost_since) : "");
+      showFact(section, "meter-lost-since", meter.lost_since ? zonedText(meter.lost_since) : "");
       showFact(section, "meter-detail", meter.detail || "");
     }
     var gridNow = section.querySelector('[data-field="grid-now"]');
@@ -308,12 +309,13 @@
     }
   }
 
-  var utcFormat = new Intl.DateTimeFormat("en-GB", { year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false, timeZone: "UTC" });
+  var dateFormat = makeTimeFormat(page.dataset.timeZone, { year: "numeric", month: "2-digit", day: "2-digit", timeZoneName: "short" });
 
-  function utcText(iso) {
+  /* A time as the server writes it: "2026-11-30 13:00:05 CET", in the page's zone. */
+  function zonedText(iso) {
     var parts = {};
-    utcFormat.formatToParts(new Date(iso)).forEach(function (part) { parts[part.type] = part.value; });
-    return parts.year + "-" + parts.month + "-" + parts.day + " " + parts.hour + ":" + parts.minute + ":" + parts.second + " UTC";
+    dateFormat.formatToParts(new Date(iso)).forEach(function (part) { parts[part.type] = part.value; });
+    return parts.year + "-" + parts.month + "-" + parts.day + " " + parts.hour + ":" + parts.minute + ":" + parts.second + " " + parts.timeZoneName;
   }
 
   /* The site's open incidents, redrawn on every poll (the section hides when there are none). */
@@ -412,7 +414,7 @@
         apply(data);
         state.polls++;
         state.failures = 0;
-        showIndicator("live", "Live · updated " + timeFormat.format(new Date()));
+        showIndicator("live", "Live · updated " + clockFormat.format(new Date(data.now)));
         schedule(pollMs);
       })
       .catch(function (error) {

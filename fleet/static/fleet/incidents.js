@@ -21,8 +21,7 @@
   var state = { polls: 0, failures: 0, acknowledged: 0 };
   var timer = null;
   var requests = 0;
-  var utc = new Intl.DateTimeFormat("en-GB", { year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hour12: false, timeZone: "UTC" });
-  var clock = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false, timeZoneName: "short" });
+  var clock = zonedClock(root.dataset.timeZone);
 
   window.FuseGuardIncidents = state;
 
@@ -41,17 +40,21 @@
     return node;
   }
 
-  function utcText(iso) {
-    var parts = {};
-    utc.formatToParts(new Date(iso)).forEach(function (part) { parts[part.type] = part.value; });
-    return parts.year + "-" + parts.month + "-" + parts.day + " " + parts.hour + ":" + parts.minute + " UTC";
+  /* The page's clock in the zone the server chose for the viewer, labelled with it. */
+  function zonedClock(timeZone) {
+    var options = { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false, timeZoneName: "short" };
+    try {
+      return new Intl.DateTimeFormat("en-GB", Object.assign({ timeZone: timeZone }, options));
+    } catch (error) {
+      return new Intl.DateTimeFormat("en-GB", options);
+    }
   }
 
   function ackCell(incident) {
     var cell = element("td");
     cell.dataset.field = "acknowledgement";
     if (incident.acknowledged) {
-      cell.append(element("strong", "", incident.acknowledged_by || "someone"), ", " + utcText(incident.acknowledged_at).slice(11));
+      cell.append(element("strong", "", incident.acknowledged_by || "someone"), ", " + incident.acknowledged_text);
       if (incident.acknowledgement_note) cell.append(": " + incident.acknowledgement_note);
     } else if (incident.may_acknowledge) {
       var ack = element("form", "ack-form");
@@ -85,7 +88,7 @@
     link.href = incident.site.url;
     siteCell.append(link, element("div", "muted small", incident.organization));
     var started = element("td", "num");
-    var time = element("time", "", utcText(incident.started_at));
+    var time = element("time", "", incident.started_text);
     time.dateTime = incident.started_at;
     started.append(time);
     tr.append(stateCell, element("td", "", incident.kind_label), siteCell, element("td", "", incident.subject), started,

@@ -21,7 +21,17 @@
   var state = { polls: 0, failures: 0, last: null };
   var timer = null;
   var requests = 0;
-  var clock = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false, timeZoneName: "short" });
+  var clock = zonedClock(root.dataset.timeZone);
+
+  /* The page's clock in the zone the server chose for the viewer, labelled with it. */
+  function zonedClock(timeZone) {
+    var options = { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false, timeZoneName: "short" };
+    try {
+      return new Intl.DateTimeFormat("en-GB", Object.assign({ timeZone: timeZone }, options));
+    } catch (error) {
+      return new Intl.DateTimeFormat("en-GB", options);
+    }
+  }
 
   window.FuseGuardOverview = state;
 
