@@ -46,10 +46,7 @@ def site_samples(site: Site, now: datetime, window_s: int = LIVE_WINDOW_S, after
         ]
     )
     rows.sort(key=lambda row: (row[2], row[0]))
-    charger_ids = {
-        network_id: [str(pk) for pk in pks]
-        for network_id, pks in _charger_ids_per_network(site).items()
-    }
+    charger_ids = charger_ids_per_network(site)
     series: dict[int, dict] = {
         network_id: {
             "t": [],
@@ -74,10 +71,11 @@ def site_samples(site: Site, now: datetime, window_s: int = LIVE_WINDOW_S, after
     return {"last_id": max((row[0] for row in rows), default=after_id), "window_s": window_s, "networks": series}
 
 
-def _charger_ids_per_network(site: Site) -> dict[int, list[int]]:
+def charger_ids_per_network(site: Site) -> dict[int, list[str]]:
+    """Each of the site's networks with its chargers' ids as the samples key them (strings), in one query."""
     ids: dict[int, list[int]] = {pk: [] for pk in site.networks.values_list("pk", flat=True)}
     for network_id, charger_id in Charger.objects.filter(network__site=site).values_list("network_id", "pk"):
-        ids[network_id].append(charger_id)
+        ids[network_id].append(str(charger_id))
     return ids
 
 

@@ -14,6 +14,7 @@ urlpatterns = [
     path("incidents.json", views.IncidentsLiveView.as_view(), name="incidents-live"),
     path("incidents/<int:pk>/acknowledge/", views.IncidentAcknowledgeView.as_view(), name="incident-acknowledge"),
     path("sites/<int:pk>/", views.SitePageView.as_view(), name="site"),
+    path("sites/<int:pk>/history.json", views.SiteHistoryView.as_view(), name="site-history"),
     path("sites/<int:pk>/live.json", views.SiteLiveView.as_view(), name="site-live"),
     path("profile/", profile.ProfileView.as_view(), name="profile"),
     path("accounts/login/", views.DashboardLoginView.as_view(), name="login"),

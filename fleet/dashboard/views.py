@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.generic import TemplateView, View
 
-from fleet.dashboard import incidents, live, overview, selectors
+from fleet.dashboard import history, incidents, live, overview, selectors
 from fleet.dashboard.scoping import OperatorScopeMixin
 from fleet.dashboard.times import viewer_time_zone
 from fleet.models import IncidentKind
@@ -100,6 +100,22 @@ class SiteLiveView(OperatorScopeMixin, View):
 
     def handle_no_permission(self):
         # A poll whose session expired gets a status code the script understands, not a login page.
+        return JsonResponse({"detail": "Not signed in."}, status=403)
+
+
+class SiteHistoryView(OperatorScopeMixin, View):
+    """The JSON of the chart's long ranges (24 h, 7 days): bucket means of the site's samples."""
+
+    def get(self, request, pk: int):
+        site = self.get_site(pk)
+        range_key = request.GET.get("range", "")
+        if history.RANGES.get(range_key, (0, None))[1] is None:
+            long_ranges = [key for key, (_, resolution_s) in history.RANGES.items() if resolution_s]
+            return JsonResponse({"range": [f"One of {', '.join(long_ranges)}."]}, status=400)
+        data = history.site_history(site, timezone.now(), range_key)
+        return JsonResponse(data, headers={"Cache-Control": "no-store"})
+
+    def handle_no_permission(self):
         return JsonResponse({"detail": "Not signed in."}, status=403)
 
 

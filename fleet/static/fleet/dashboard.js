@@ -14,6 +14,12 @@
   }
 
   var liveUrl = page.dataset.liveUrl;
+  var historyUrl = page.dataset.historyUrl;
+  var RANGES = { "10m": { span: 600, live: true }, "1h": { span: 3600, live: true }, "24h": { span: 86400 }, "7d": { span: 604800 } };
+  var HISTORY_REFRESH_MS = 60000; // the long ranges' buckets are a minute or more wide
+  var range = "10m";
+  var historyTimer = null;
+  var expanded = { grid: false, chargers: false }; // legend groups, collapsed to one entry each
   var pollMs = parseInt(page.dataset.pollMs, 10) || 3000;
   var windowMs = (parseInt(page.dataset.windowS, 10) || 600) * 1000;
   var PHASE_COLOURS = ["#a16207", "#1f2937", "#6b7280"]; // IEC 60446 brown, black, grey
@@ -28,7 +34,7 @@
   var inFlight = false;
   var state = { polls: 0, failures: 0 };
 
-  window.FuseGuardDashboard = { networks: networks, state: state };
+  window.FuseGuardDashboard = { networks: networks, state: state, range: range };
 
   function makeTimeFormat(timeZone, extra) {
     var options = Object.assign({ hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false }, extra || {});
@@ -87,16 +93,16 @@
       return null;
     }
     var datasets = [
-      lineDataset("L1", PHASE_COLOURS[0]),
-      lineDataset("L2", PHASE_COLOURS[1]),
-      lineDataset("L3", PHASE_COLOURS[2]),
-      lineDataset("Limit per phase", LIMIT_COLOUR, { borderDash: [6, 4], borderWidth: 1.5 }),
+      lineDataset("L1", PHASE_COLOURS[0], { group: "grid" }),
+      lineDataset("L2", PHASE_COLOURS[1], { group: "grid" }),
+      lineDataset("L3", PHASE_COLOURS[2], { group: "grid" }),
+      lineDataset("Limit per phase", LIMIT_COLOUR, { borderDash: [6, 4], borderWidth: 1.5, group: "grid" }),
     ];
     network.chargerKeys.forEach(function (key, index) {
       var colour = CHARGER_COLOURS[index % CHARGER_COLOURS.length];
       var name = network.chargerNames[key] || "charger " + key;
-      datasets.push(lineDataset(name + " current", colour, { borderWidth: 1.4 }));
-      datasets.push(lineDataset(name + " setpoint", colour, { borderDash: [3, 3], stepped: true, borderWidth: 1.2 }));
+      datasets.push(lineDataset(name + " current", colour, { borderWidth: 1.4, group: "chargers" }));
+      datasets.push(lineDataset(name + " setpoint", colour, { borderDash: [3, 3], stepped: true, borderWidth: 1.2, group: "chargers" }));
     });
     return new Chart(canvas, {
       type: "line",
@@ -123,7 +129,13 @@
           },
         },
         plugins: {
-          legend: { position: "bottom", labels: { boxWidth: 14, boxHeight: 2, usePointStyle: false } },
+          legend: { position: "bottom", onClick: legendClick, labels: { boxWidth: 14, boxHeight: 2, usePointStyle: false, generateLabels: groupedLabels } },
+          zoom: {
+            // Drag or pinch to pan, wheel or pinch to zoom, along time only and within the range's data.
+            pan: { enabled: true, mode: "x" },
+            zoom: { wheel: { enabled: true }, pinch: { enabled: true }, mode: "x" },
+            limits: { x: { min: "original", max: "original", minRange: 10000 } },
+          },
           tooltip: {
             callbacks: {
               title: function (items) { return items.length ? timeFormat.format(new Date(items[0].parsed.x)) : ""; },
@@ -136,6 +148,48 @@
         },
       },
     });
+  }
+
+  var GROUP_LABELS = { grid: "Grid L1, L2, L3 and limit", chargers: "Chargers: current and setpoint" };
+
+  /* The legend in two groups (grid, chargers), each one entry until it is opened to its lines. */
+  function groupedLabels(chart) {
+    var items = [];
+    ["grid", "chargers"].forEach(function (group) {
+      var members = [];
+      chart.data.datasets.forEach(function (dataset, index) {
+        if (dataset.group === group) members.push(index);
+      });
+      if (!members.length) return;
+      var first = chart.data.datasets[members[0]];
+      items.push({
+        text: (expanded[group] ? "▾ " : "▸ ") + GROUP_LABELS[group] + (expanded[group] ? "" : " (" + members.length + ")"),
+        fillStyle: first.borderColor, strokeStyle: first.borderColor, lineWidth: 2, fontColor: "#374151",
+        hidden: members.every(function (index) { return !chart.isDatasetVisible(index); }),
+        group: group, header: true,
+      });
+      if (expanded[group]) {
+        members.forEach(function (index) {
+          var dataset = chart.data.datasets[index];
+          items.push({
+            text: dataset.label, fillStyle: dataset.borderColor, strokeStyle: dataset.borderColor, lineWidth: 2,
+            lineDash: dataset.borderDash || [], hidden: !chart.isDatasetVisible(index), datasetIndex: index, fontColor: "#374151",
+          });
+        });
+      }
+    });
+    return items;
+  }
+
+  /* A group's entry opens or closes it; a line's entry shows or hides that line. */
+  function legendClick(event, item, legend) {
+    var chart = legend.chart;
+    if (item.header) {
+      expanded[item.group] = !expanded[item.group];
+    } else {
+      chart.setDatasetVisibility(item.datasetIndex, !chart.isDatasetVisible(item.datasetIndex));
+    }
+    Object.values(networks).forEach(function (network) { if (network.chart) network.chart.update("none"); });
   }
 
   /* Adds the new samples of one network to its window, in time order, and drops those that left it. */
@@ -202,8 +256,10 @@
       sets[4 + 2 * index].data = rows.map(function (row) { return { x: row.t, y: (row.chargers[key] || [null])[0] }; });
       sets[5 + 2 * index].data = rows.map(function (row) { return { x: row.t, y: (row.chargers[key] || [null, null])[1] }; });
     });
-    chart.options.scales.x.min = oldest;
-    chart.options.scales.x.max = newest;
+    if (!(chart.isZoomedOrPanned && chart.isZoomedOrPanned())) {
+      chart.options.scales.x.min = oldest; // a zoomed chart stays where the operator put it
+      chart.options.scales.x.max = newest;
+    }
     chart.options.plugins.fallbackShading.spans = fallbackSpans(rows);
     chart.update("none");
   }
@@ -369,7 +425,7 @@
         network.chart = createChart(network, info);
       }
       var series = data.samples.networks[info.id];
-      if (series && network.chart) {
+      if (series && network.chart && RANGES[range].live) {
         mergeRows(network, series, nowMs);
         redraw(network, nowMs);
       }
@@ -398,7 +454,9 @@
       return; // resumed by the visibilitychange listener, or by the answer under way
     }
     inFlight = true;
-    var url = liveUrl + (lastId === null ? "" : "?after=" + encodeURIComponent(lastId));
+    // In a long range the poll keeps the tables and incidents current; its samples would not fit the buckets.
+    var windowS = RANGES[range].live ? RANGES[range].span : 10;
+    var url = liveUrl + "?window_s=" + windowS + (lastId === null ? "" : "&after=" + encodeURIComponent(lastId));
     fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) {
         inFlight = false;
@@ -428,6 +486,71 @@
         showIndicator("error", "Connection lost, retrying…");
         schedule(Math.min(pollMs * Math.pow(2, state.failures), 60000)); // back off while the server is away
       });
+  }
+
+  /* Loads the bucket means of a long range and draws them in place of the live window. */
+  function loadHistory() {
+    clearTimeout(historyTimer);
+    var wanted = range;
+    fetch(historyUrl + "?range=" + encodeURIComponent(wanted), { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        if (!response.ok) throw new Error("HTTP " + response.status);
+        return response.json();
+      })
+      .then(function (data) {
+        if (wanted !== range) return; // the operator moved on meanwhile
+        var nowMs = Date.now();
+        Object.keys(networks).forEach(function (id) {
+          var network = networks[id];
+          network.rows = [];
+          if (data.networks[id] && network.chart) {
+            mergeRows(network, data.networks[id], nowMs);
+            redraw(network, nowMs);
+          }
+        });
+        window.FuseGuardDashboard.loadedRange = wanted;
+        historyTimer = setTimeout(loadHistory, HISTORY_REFRESH_MS);
+      })
+      .catch(function (error) {
+        console.warn("history failed", error);
+        historyTimer = setTimeout(loadHistory, HISTORY_REFRESH_MS);
+      });
+  }
+
+  function setRange(key) {
+    if (!RANGES[key]) return;
+    range = key;
+    window.FuseGuardDashboard.range = key;
+    windowMs = RANGES[key].span * 1000;
+    clearTimeout(historyTimer);
+    document.querySelectorAll("[data-range]").forEach(function (button) {
+      button.setAttribute("aria-pressed", String(button.dataset.range === key));
+    });
+    Object.values(networks).forEach(function (network) {
+      network.rows = [];
+      if (network.chart && network.chart.resetZoom) network.chart.resetZoom("none");
+    });
+    lastId = null;
+    if (RANGES[key].live) {
+      schedule(0);
+    } else {
+      loadHistory();
+    }
+  }
+
+  document.querySelectorAll("[data-range]").forEach(function (button) {
+    button.addEventListener("click", function () { setRange(button.dataset.range); });
+  });
+  var resetZoom = document.getElementById("reset-zoom");
+  if (resetZoom) {
+    resetZoom.addEventListener("click", function () {
+      Object.values(networks).forEach(function (network) {
+        if (network.chart && network.chart.resetZoom) {
+          network.chart.resetZoom("none");
+          redraw(network, Date.now());
+        }
+      });
+    });
   }
 
   document.addEventListener("visibilitychange", function () {

@@ -110,6 +110,18 @@ def test_an_operator_watches_a_site_live(site_with_history, live_server, browser
 
     save_screenshot(page, tmp_path / "dashboard.png")
 
+    # The legend is two groups; the 24 h range draws one-minute means, and 10 min the live window again.
+    legend = page.evaluate("Object.values(window.FuseGuardDashboard.networks)[0].chart.legend.legendItems.map((i) => i.text)")
+    assert [text.split(" ")[1] for text in legend] == ["Grid", "Chargers:"]
+    page.click('[data-range="24h"]')
+    page.wait_for_function("() => window.FuseGuardDashboard.loadedRange === '24h'", timeout=10_000)
+    buckets = page.evaluate("Object.values(window.FuseGuardDashboard.networks)[0].chart.data.datasets[0].data.length")
+    assert 3 <= buckets <= 5  # 181 one-second samples over about three minutes
+    page.click('[data-range="10m"]')
+    page.wait_for_function(
+        "() => Object.values(window.FuseGuardDashboard.networks)[0].chart.data.datasets[0].data.length === 181", timeout=10_000
+    )
+
     page.click("text=Fleet")
     card = f'[data-site-id="{tenant_a.site.pk}"]'
     page.wait_for_selector(card)
