@@ -22,9 +22,10 @@ from fleet.models.networks import ChargingNetwork
 from fleet.models.sites import Gateway, Site
 from fleet.models.state import ChargerState, MeterState, NetworkMode, NetworkState
 from fleet.models.telemetry import EventType, TelemetryEvent, TelemetryGap, TelemetrySample
-from fleet.models.tenancy import Membership, OperatorProfile, Organization, Role
+from fleet.models.tenancy import ApiToken, Membership, OperatorProfile, Organization, Role
 
 __all__ = [
+    "ApiToken",
     "ChannelKind",
     "Delivery",
     "DeliveryStatus",

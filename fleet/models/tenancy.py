@@ -65,3 +65,21 @@ class OperatorProfile(models.Model):
 
     def __str__(self) -> str:
         return f"Profile of {self.user}"
+
+
+class ApiToken(models.Model):
+    """A person's token for fleet tools (operator API), shown once and stored only as its SHA-256 hash."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, help_text="What the token is for, e.g. the tool that uses it.")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    token_prefix = models.CharField(max_length=12, editable=False, help_text="The token's first characters, to recognise it.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["user", "name"], name="api_token_unique_name_per_user")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.token_prefix}…) of {self.user}"
