@@ -1,5 +1,6 @@
 """Authentication of fleet tools by the hashed tokens people create on their profile page."""
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed
 
@@ -29,3 +30,18 @@ class HashedTokenAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request) -> str:
         return self.keyword
+
+
+class HashedTokenScheme(OpenApiAuthenticationExtension):
+    """Describes the personal API token in the OpenAPI document."""
+
+    target_class = HashedTokenAuthentication
+    name = "personalToken"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`Token fgu_...`: a token created on the dashboard's settings page, acting with its owner's role.",
+        }
