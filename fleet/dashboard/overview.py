@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 
 from django.db.models import (
     Case,
-    CharField,
     Count,
     Exists,
     F,
@@ -93,23 +92,28 @@ class OverviewPage:
 
 
 def with_status(sites: QuerySet[Site], now: datetime, grace_s: int) -> QuerySet[Site]:
-    """Sites annotated with `status` (as `status.site_status` decides it) and its `severity` rank, in SQL."""
+    """Sites annotated with the `severity` rank of their state (as `status.site_status` decides it), in SQL.
+
+    Only the rank is computed in the database, once per site; the state's name
+    is the rank's (`SiteStatus` by `SEVERITY`), so filters, counts and the
+    order use one expression instead of restating it.
+    """
     cutoff = now - timedelta(seconds=grace_s)
     gateways = Gateway.objects.filter(site=OuterRef("pk"))
     silent = gateways.filter(Q(last_seen__isnull=True) | Q(last_seen__lt=cutoff))
     meter_lost = MeterState.objects.filter(meter__network__site=OuterRef("pk"), available=False)
     fallback = NetworkState.objects.filter(network__site=OuterRef("pk"), mode="fallback")
-    status = Case(
-        When(~Exists(gateways) | Exists(silent), then=Value(SiteStatus.GATEWAY_OFFLINE.value)),
-        When(Exists(meter_lost), then=Value(SiteStatus.METER_LOST.value)),
-        When(Exists(fallback), then=Value(SiteStatus.FALLBACK.value)),
-        default=Value(SiteStatus.NORMAL.value),
-        output_field=CharField(),
-    )
     severity = Case(
-        *(When(status=value, then=Value(rank)) for value, rank in SEVERITY.items()), output_field=IntegerField()
+        When(~Exists(gateways) | Exists(silent), then=Value(SEVERITY[SiteStatus.GATEWAY_OFFLINE])),
+        When(Exists(meter_lost), then=Value(SEVERITY[SiteStatus.METER_LOST])),
+        When(Exists(fallback), then=Value(SEVERITY[SiteStatus.FALLBACK])),
+        default=Value(SEVERITY[SiteStatus.NORMAL]),
+        output_field=IntegerField(),
     )
-    return sites.annotate(status=status).annotate(severity=severity)
+    return sites.annotate(severity=severity)
+
+
+STATUS_BY_SEVERITY = {rank: SiteStatus(status) for status, rank in SEVERITY.items()}
 
 
 def _filtered(sites: QuerySet[Site], query: OverviewQuery) -> QuerySet[Site]:
@@ -125,8 +129,10 @@ def fleet_overview_page(sites: QuerySet[Site], now: datetime, query: OverviewQue
     grace_s = gateway_grace_period_s()
     scoped = with_status(_filtered(sites, query), now, grace_s)
     counts = dict.fromkeys(SiteStatus.values, 0)
-    counts.update({row["status"]: row["n"] for row in scoped.order_by().values("status").annotate(n=Count("pk"))})
-    selected = scoped.filter(status=query.status) if query.status else scoped
+    counts.update(
+        {STATUS_BY_SEVERITY[row["severity"]].value: row["n"] for row in scoped.order_by().values("severity").annotate(n=Count("pk"))}
+    )
+    selected = scoped.filter(severity=SEVERITY[query.status]) if query.status else scoped
     total = counts[query.status] if query.status else sum(counts.values())
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(query.page, pages)
@@ -156,7 +162,7 @@ def _card(site: Site, now: datetime) -> SiteCard:
     seen = [gateway.last_seen for gateway in gateways if gateway.last_seen is not None]
     card = SiteCard(
         site=site,
-        status=SiteStatus(site.status),
+        status=STATUS_BY_SEVERITY[site.severity],
         network_count=len(networks),
         charger_count=len(chargers),
         charging_count=sum(1 for charger in chargers if _is_charging(charger)),
