@@ -126,6 +126,7 @@ measures about 7.4 MB, so 16 MiB leaves room for long charger ids (answer: 413).
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "fleet.api.authentication.HashedTokenAuthentication",
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],

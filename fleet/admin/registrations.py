@@ -1,6 +1,8 @@
 """Model admins for operators, all scoped through fleet.admin.scoping."""
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 
 from fleet.admin.forms import ChargerInlineFormSet, MeterForm
 from fleet.admin.scoping import (
@@ -8,9 +10,9 @@ from fleet.admin.scoping import (
     TenantScopedStackedInline,
     TenantScopedTabularInline,
 )
-from fleet.models import Charger, ChargingNetwork, Gateway, Membership, Meter, NetworkPowerCap, Organization, Site
+from fleet.models import Charger, ChargingNetwork, Gateway, Membership, Meter, NetworkPowerCap, Organization, Role, Site
 from fleet.services.gateway_tokens import gateway_issue_token, gateway_revoke_token
-from fleet.services.tenancy import user_is_organization_admin
+from fleet.services.tenancy import user_is_organization_admin, user_organization_ids
 
 
 @admin.register(Organization)
@@ -31,23 +33,72 @@ class OrganizationAdmin(TenantScopedAdmin):
         return request.user.is_superuser
 
 
+class MemberByUsernameForm(forms.ModelForm):
+    """A membership named by the person's user name: an organisation admin sees only their own members, never the user list."""
+
+    username = forms.CharField(max_length=150, help_text="The user name of an existing account (superusers create accounts).")
+
+    class Meta:
+        model = Membership
+        fields = ["organization", "role"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["username"].initial = self.instance.user.get_username()
+
+    def clean_username(self):
+        username = self.cleaned_data["username"]
+        user = get_user_model().objects.filter(username=username, is_active=True).first()
+        if user is None:
+            raise forms.ValidationError("No active account has this user name; a superuser creates accounts.")
+        self.instance.user = user
+        return username
+
+    def clean(self):
+        cleaned = super().clean()
+        user, organization = getattr(self.instance, "user", None), cleaned.get("organization")
+        if "username" in cleaned and organization is not None:
+            others = Membership.objects.filter(user=user, organization=organization).exclude(pk=self.instance.pk)
+            if others.exists():
+                self.add_error("username", "This person is already a member of the organisation.")
+        return cleaned
+
+
 @admin.register(Membership)
 class MembershipAdmin(TenantScopedAdmin):
-    """Who belongs to which organisation; members see the list, superusers manage it."""
+    """Who belongs to which organisation: members see the list; the organisation's admins and superusers manage it."""
 
     list_display = ["user", "organization", "role"]
     list_filter = ["role", "organization"]
     search_fields = ["user__username", "user__email", "organization__name"]
     autocomplete_fields = ["user"]
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if not request.user.is_superuser:
+            kwargs["form"] = MemberByUsernameForm
+            kwargs["fields"] = ["username", "organization", "role"]
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_autocomplete_fields(self, request):
+        return self.autocomplete_fields if request.user.is_superuser else []
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "organization" and not request.user.is_superuser:
+            kwargs["queryset"] = Organization.objects.filter(pk__in=user_organization_ids(request.user, (Role.ADMIN,)))
+            return db_field.formfield(**kwargs)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
     def has_add_permission(self, request) -> bool:
-        return request.user.is_superuser
+        return request.user.is_superuser or bool(user_organization_ids(request.user, (Role.ADMIN,)))
 
     def has_change_permission(self, request, obj=None) -> bool:
-        return request.user.is_superuser
+        if obj is None:
+            return self.has_add_permission(request)
+        return user_is_organization_admin(request.user, obj.organization)
 
     def has_delete_permission(self, request, obj=None) -> bool:
-        return request.user.is_superuser
+        return self.has_change_permission(request, obj)
 
 
 class ChargingNetworkInline(TenantScopedTabularInline):

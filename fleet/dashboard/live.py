@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from fleet.dashboard.incidents import site_incidents
 from fleet.dashboard.selectors import NetworkPanel, site_detail
 from fleet.models import Charger, Site, TelemetryEvent, TelemetrySample
 from fleet.services.power_cap_history import cap_intervals
@@ -46,10 +47,7 @@ def site_samples(site: Site, now: datetime, window_s: int = LIVE_WINDOW_S, after
         ]
     )
     rows.sort(key=lambda row: (row[2], row[0]))
-    charger_ids = {
-        network_id: [str(pk) for pk in pks]
-        for network_id, pks in _charger_ids_per_network(site).items()
-    }
+    charger_ids = charger_ids_per_network(site)
     series: dict[int, dict] = {
         network_id: {
             "t": [],
@@ -74,20 +72,22 @@ def site_samples(site: Site, now: datetime, window_s: int = LIVE_WINDOW_S, after
     return {"last_id": max((row[0] for row in rows), default=after_id), "window_s": window_s, "networks": series}
 
 
-def _charger_ids_per_network(site: Site) -> dict[int, list[int]]:
+def charger_ids_per_network(site: Site) -> dict[int, list[str]]:
+    """Each of the site's networks with its chargers' ids as the samples key them (strings), in one query."""
     ids: dict[int, list[int]] = {pk: [] for pk in site.networks.values_list("pk", flat=True)}
     for network_id, charger_id in Charger.objects.filter(network__site=site).values_list("network_id", "pk"):
-        ids[network_id].append(charger_id)
+        ids[network_id].append(str(charger_id))
     return ids
 
 
-def site_live(site: Site, now: datetime, window_s: int = LIVE_WINDOW_S, after_id: int | None = None) -> dict:
-    """The JSON the site page polls: the site's state, each network's latest state and chargers, and new samples."""
+def site_live(site: Site, user, now: datetime, window_s: int = LIVE_WINDOW_S, after_id: int | None = None) -> dict:
+    """The JSON the site page polls: the site's state and open incidents, each network's latest state and chargers, and new samples."""
     detail = site_detail(site, now)
     spans = cap_spans(site, now, window_s)
     return {
         "now": now.isoformat(),
         "site": {"id": site.pk, "status": detail.status.value, "status_label": detail.status.label},
+        "incidents": [row.as_json() for row in site_incidents(site, user, now)],
         "networks": [{**_network_json(panel), "cap_spans": spans.get(panel.id, [])} for panel in detail.networks],
         "samples": site_samples(site, now, window_s, after_id),
     }
@@ -123,6 +123,8 @@ def _network_json(panel: NetworkPanel) -> dict:
         "mode": panel.mode,
         "grid_current_a": panel.grid_current_a,
         "sample_ts": _iso(panel.sample_ts),
+        "grid_stale": panel.grid_stale,
+        "grid_age": panel.grid_age,
         "meter": None
         if meter is None
         else {
@@ -141,6 +143,8 @@ def _network_json(panel: NetworkPanel) -> dict:
                 "reason": row.reason,
                 "reason_text": row.reason_text,
                 "sample_ts": _iso(row.sample_ts),
+                "stale": row.stale,
+                "age": row.age,
             }
             for row in panel.chargers
         ],

@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.urls import reverse_lazy
 
+from fleet.dashboard.times import display_zone, viewer_time_zone
 from fleet.models import Site
 from fleet.services.tenancy import scope_to_organizations, user_organization_ids
 
@@ -32,6 +33,10 @@ class OperatorScopeMixin(LoginRequiredMixin):
 
     def visible_sites(self) -> QuerySet[Site]:
         return visible_sites(self.request.user)
+
+    def display_zone(self, site_zone: str | None = None) -> str:
+        """The zone this page's times are shown in (`times.display_zone`)."""
+        return display_zone(viewer_time_zone(self.request.user), site_zone)
 
     def get_site(self, pk: int) -> Site:
         """The site, or 404 alike whether it does not exist or belongs to another organisation."""

@@ -7,22 +7,23 @@ the user's organisations and reads only what hangs off them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from django.db.models import Count, Min, Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from balancing import describe
 from fleet.dashboard.formatting import age_text
 from fleet.dashboard.status import (
-    SEVERITY,
     NetworkFacts,
     SiteStatus,
+    freshness_limit_s,
     gateway_grace_period_s,
     gateway_is_offline,
     network_status,
+    reading_is_stale,
     site_status,
 )
-from fleet.models import Charger, ChargingNetwork, Gateway, Incident, IncidentStatus, Site
+from fleet.models import Charger, ChargingNetwork, Gateway, Site
 
 def _one_to_one(obj, name: str):
     """The related object of a reverse one-to-one, or None where there is none (no meter, no state yet)."""
@@ -55,7 +56,7 @@ def _with_latest_state(sites: QuerySet[Site]) -> QuerySet[Site]:
 
 @dataclass
 class SiteCard:
-    """One site on the overview: its state, its open incidents and how long they have lasted."""
+    """One site on the overview (`overview.fleet_overview_page`): its state, its open incidents and how long they have lasted."""
 
     site: Site
     status: SiteStatus
@@ -71,42 +72,6 @@ class SiteCard:
     @property
     def status_label(self) -> str:
         return self.status.label
-
-
-def fleet_overview(sites: QuerySet[Site], now: datetime) -> list[SiteCard]:
-    """Every given site with its state; sites with open incidents first (longest-running first), then worst state."""
-    grace_s = gateway_grace_period_s()
-    open_incidents = {
-        row["site_id"]: row
-        for row in Incident.objects.filter(site__in=sites, status=IncidentStatus.OPEN)
-        .values("site_id")
-        .annotate(count=Count("pk"), since=Min("started_at"))
-    }
-    cards = []
-    for site in _with_latest_state(sites):
-        gateways = list(site.gateways.all())
-        networks = list(site.networks.all())
-        chargers = [charger for network in networks for charger in network.chargers.all()]
-        seen = [gateway.last_seen for gateway in gateways if gateway.last_seen is not None]
-        card = SiteCard(
-            site=site,
-            status=site_status([g.last_seen for g in gateways], map(_network_facts, networks), now, grace_s),
-            network_count=len(networks),
-            charger_count=len(chargers),
-            charging_count=sum(1 for charger in chargers if _is_charging(charger)),
-            gateway_last_seen=max(seen, default=None),
-        )
-        card.gateway_seen_ago = age_text(card.gateway_last_seen, now)
-        incidents = open_incidents.get(site.pk)
-        if incidents:
-            card.open_incidents, card.incidents_since = incidents["count"], incidents["since"]
-            card.incidents_for = age_text(card.incidents_since, now)
-        cards.append(card)
-    far_future = now + timedelta(days=36500)
-    cards.sort(
-        key=lambda c: (c.open_incidents == 0, c.incidents_since or far_future, SEVERITY[c.status], c.site.name.lower())
-    )
-    return cards
 
 
 def _is_charging(charger: Charger) -> bool:
@@ -131,6 +96,8 @@ class ChargerRow:
     reason: str
     reason_text: str
     sample_ts: datetime | None
+    stale: bool = False
+    age: str = ""
 
 
 @dataclass
@@ -161,6 +128,8 @@ class NetworkPanel:
     sample_ts: datetime | None
     meter: MeterInfo | None
     chargers: list[ChargerRow] = field(default_factory=list)
+    grid_stale: bool = False
+    grid_age: str = ""
 
 
 @dataclass
@@ -171,30 +140,23 @@ class SiteDetail:
     status: SiteStatus
     gateways: list[tuple[Gateway, bool, str]]  # each with whether it is offline and how long ago it spoke
     networks: list[NetworkPanel]
-    incidents: list[tuple[Incident, str]]  # each with how long it has lasted
 
 
 def site_detail(site: Site, now: datetime) -> SiteDetail:
-    """The site's gateways, networks with meter and chargers as last reported, and its open incidents."""
+    """The site's gateways, and its networks with meter and chargers as last reported (incidents: `incidents.site_incidents`)."""
     site = _with_latest_state(Site.objects.filter(pk=site.pk).select_related("organization")).get()
     grace_s = gateway_grace_period_s()
     gateways = list(site.gateways.all())
     networks = list(site.networks.all())
-    incidents = list(
-        Incident.objects.filter(site=site, status=IncidentStatus.OPEN)
-        .select_related("gateway", "meter", "meter__network")
-        .order_by("started_at")
-    )
     return SiteDetail(
         site=site,
         status=site_status([g.last_seen for g in gateways], map(_network_facts, networks), now, grace_s),
         gateways=[(g, gateway_is_offline(g.last_seen, now, grace_s), age_text(g.last_seen, now)) for g in gateways],
-        networks=[_network_panel(network, now) for network in networks],
-        incidents=[(incident, age_text(incident.started_at, now)) for incident in incidents],
+        networks=[_network_panel(network, now, freshness_limit_s(g.poll_interval_s for g in gateways)) for network in networks],
     )
 
 
-def _network_panel(network: ChargingNetwork, now: datetime) -> NetworkPanel:
+def _network_panel(network: ChargingNetwork, now: datetime, limit_s: float) -> NetworkPanel:
     state = _one_to_one(network, "state")
     meter = _one_to_one(network, "meter")
     meter_info = None
@@ -209,6 +171,8 @@ def _network_panel(network: ChargingNetwork, now: datetime) -> NetworkPanel:
             detail=meter_state.detail if meter_state else "",
             last_reading_ago=age_text(meter_state.last_reading_at if meter_state else None, now),
         )
+    # "Grid now" is the meter's last reading: stale once the meter is lost, whatever its age.
+    grid_read_at = meter_info.last_reading_at if meter_info else (state.sample_ts if state else None)
     return NetworkPanel(
         id=network.pk,
         name=network.name,
@@ -220,11 +184,13 @@ def _network_panel(network: ChargingNetwork, now: datetime) -> NetworkPanel:
         grid_current_a=state.grid_current_a if state else None,
         sample_ts=state.sample_ts if state else None,
         meter=meter_info,
-        chargers=[_charger_row(charger) for charger in network.chargers.all()],
+        chargers=[_charger_row(charger, now, limit_s) for charger in network.chargers.all()],
+        grid_stale=reading_is_stale(grid_read_at, now, limit_s, lost=bool(meter_info and meter_info.available is False)),
+        grid_age=age_text(grid_read_at, now),
     )
 
 
-def _charger_row(charger: Charger) -> ChargerRow:
+def _charger_row(charger: Charger, now: datetime, limit_s: float) -> ChargerRow:
     state = _one_to_one(charger, "state")
     reason = state.reason if state else ""
     return ChargerRow(
@@ -238,4 +204,6 @@ def _charger_row(charger: Charger) -> ChargerRow:
         reason=reason,
         reason_text=describe(reason) if reason else "",
         sample_ts=state.sample_ts if state else None,
+        stale=reading_is_stale(state.sample_ts if state else None, now, limit_s),
+        age=age_text(state.sample_ts if state else None, now),
     )

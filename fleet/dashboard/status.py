@@ -29,6 +29,21 @@ SEVERITY: dict[str, int] = {status: rank for rank, status in enumerate(SiteStatu
 """Lower is worse: a silent gateway hides everything behind it, a lost meter explains a fallback."""
 
 
+STALE_AFTER_S = 15
+"""Age from which a reading is marked stale on the pages: a gateway polls every second and uploads every
+2 s by default, so 15 s means several uploads missed, or the device stopped answering."""
+
+
+def freshness_limit_s(poll_intervals_s: Iterable[float]) -> float:
+    """How old a site's readings may be before they are marked stale: a slow-polling gateway gets three polls."""
+    return max([float(STALE_AFTER_S), *(3 * interval for interval in poll_intervals_s)])
+
+
+def reading_is_stale(read_at: datetime | None, now: datetime, limit_s: float, *, lost: bool = False) -> bool:
+    """A reading is stale when older than the limit, or when its source is reported lost (it shows the last value)."""
+    return lost or (read_at is not None and (now - read_at).total_seconds() > limit_s)
+
+
 def gateway_grace_period_s() -> int:
     """The alerts' grace period for silent gateways, so the dashboard and the incidents agree."""
     return int(getattr(settings, "ALERTS_GATEWAY_GRACE_PERIOD_S", DEFAULT_GATEWAY_GRACE_PERIOD_S))

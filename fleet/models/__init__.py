@@ -27,7 +27,7 @@ from fleet.models.power_caps import NetworkPowerCap, PowerCapSource
 from fleet.models.sites import Gateway, Site
 from fleet.models.state import ChargerState, MeterState, NetworkMode, NetworkState
 from fleet.models.telemetry import EventType, TelemetryEvent, TelemetryGap, TelemetrySample
-from fleet.models.tenancy import Membership, Organization, Role
+from fleet.models.tenancy import ApiToken, Membership, OperatorProfile, Organization, Role
 
 __all__ = [
     "GROUP_LABELS",
@@ -35,6 +35,7 @@ __all__ = [
     "Announced",
     "NotificationGroup",
     "NotificationGroupMember",
+    "ApiToken",
     "ChannelKind",
     "Delivery",
     "DeliveryStatus",
@@ -57,6 +58,7 @@ __all__ = [
     "NetworkMode",
     "NetworkPowerCap",
     "NetworkState",
+    "OperatorProfile",
     "Organization",
     "PlanStatus",
     "PowerCapSource",

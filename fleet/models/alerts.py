@@ -13,6 +13,7 @@ one channel.
 """
 
 from django.core.exceptions import ValidationError
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -84,6 +85,15 @@ class Incident(models.Model):
         "outage for its gateways); it stays quiet meanwhile.",
     )
     detail = models.TextField(blank=True)
+    # An acknowledgement covers the occurrence it was given in: one older than `last_opened_at`
+    # belongs to an earlier occurrence, so a problem that comes back is announced and reminded again.
+    acknowledged_at = models.DateTimeField(
+        null=True, blank=True, help_text="When someone took the incident on; no reminders for this occurrence after it."
+    )
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="acknowledged_incidents"
+    )
+    acknowledgement_note = models.TextField(blank=True, help_text="What the person who acknowledged it is doing about it.")
 
     class Meta:
         ordering = ["-opened_at", "-id"]
@@ -129,6 +139,11 @@ class Incident(models.Model):
     def __str__(self) -> str:
         subject = self.meter if self.meter_id else self.gateway if self.gateway_id else self.organization
         return f"{self.get_kind_display()}: {subject} ({self.status})"
+
+    @property
+    def is_acknowledged(self) -> bool:
+        """Whether someone acknowledged the current occurrence (an earlier occurrence's acknowledgement does not count)."""
+        return self.acknowledged_at is not None and self.acknowledged_at >= self.last_opened_at
 
     @property
     def duration_s(self) -> float:

@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.db import models
 
+from fleet.validators import validate_time_zone
+
 
 class Role(models.TextChoices):
     """What a member may do in an organisation: look, operate the sites, or also manage members."""
@@ -50,3 +52,34 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} is {self.get_role_display().lower()} of {self.organization}"
+
+
+class OperatorProfile(models.Model):
+    """A person's own settings for the dashboard; a user without one sees the defaults."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="operator_profile")
+    time_zone = models.CharField(
+        max_length=64, blank=True, validators=[validate_time_zone],
+        help_text="Every time on the dashboard in this zone; empty: each site's own zone.",
+    )
+
+    def __str__(self) -> str:
+        return f"Profile of {self.user}"
+
+
+class ApiToken(models.Model):
+    """A person's token for fleet tools (operator API), shown once and stored only as its SHA-256 hash."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, help_text="What the token is for, e.g. the tool that uses it.")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    token_prefix = models.CharField(max_length=12, editable=False, help_text="The token's first characters, to recognise it.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["user", "name"], name="api_token_unique_name_per_user")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.token_prefix}…) of {self.user}"

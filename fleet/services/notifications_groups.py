@@ -91,6 +91,8 @@ def group_flush(group: NotificationGroup, now: datetime) -> Delivery | None:
     new_firing = [member for member, state in states if state == FIRING and member.announced != Announced.FIRING]
     newly_resolved = [member for member, state in states if state == RESOLVED and member.announced == Announced.FIRING]
     firing = [member for member, state in states if state == FIRING]
+    # Someone acknowledged them: no more reminders for these (their resolution is still told).
+    unacknowledged = [member for member in firing if not member.incident.is_acknowledged]
     _, _, repeat_s = group_timers_s(group.channel)
     repeat_due = group.last_notified_at is not None and now >= group.last_notified_at + timedelta(seconds=repeat_s)
 
@@ -98,7 +100,7 @@ def group_flush(group: NotificationGroup, now: datetime) -> Delivery | None:
         transition = Transition.OPENED
     elif newly_resolved:
         transition = Transition.UPDATED if firing else Transition.RESOLVED
-    elif firing and repeat_due:
+    elif unacknowledged and repeat_due:
         transition = Transition.REMINDER
     else:
         transition = None

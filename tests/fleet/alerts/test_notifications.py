@@ -21,6 +21,7 @@ from fleet.models import (
     NotificationGroup,
     Transition,
 )
+from fleet.services.incidents_acknowledge import AckOutcome, incident_acknowledge
 from fleet.services.notifications_enqueue import deliveries_release_node, notifications_due
 from fleet.services import notifications_send
 from fleet.services.notifications_send import delivery_send
@@ -258,6 +259,24 @@ def test_a_channel_may_remind_more_often_and_folded_meter_incidents_stay_quiet(t
     assert kinds == [
         ("opened", "meter_lost"), ("opened", "gateway_offline"), ("reminder", "gateway_offline"), ("reminder", "gateway_offline"),
     ]
+
+
+def test_an_acknowledged_incident_is_not_reminded_but_its_resolution_is_sent(tenant_a, webhook_channel, webhook, settings):
+    settings.ALERTS_REPEAT_INTERVAL_S = HOUR_S
+    incident = open_meter_incident(tenant_a, seconds=0)
+    send_all(0)
+    dispatch(HOUR_S)
+    send_all(HOUR_S)
+    assert incident_acknowledge(incident, tenant_a.operator, "on it", now=at(HOUR_S + 60)) is AckOutcome.ACKNOWLEDGED
+    for seconds in (2 * HOUR_S, 3 * HOUR_S):
+        dispatch(seconds)
+        send_all(seconds)
+    meter_reading(tenant_a.meter, at(3 * HOUR_S + 10))
+    gateway_seen(tenant_a.gateway, at(3 * HOUR_S + 10))
+    evaluate_and_dispatch(3 * HOUR_S + 20)
+    send_all(3 * HOUR_S + 20)
+
+    assert [body["transition"] for body in webhook.bodies()] == ["opened", "reminder", "resolved"]
 
 
 def test_channels_of_other_organisations_and_inactive_ones_hear_nothing(tenant_a, tenant_b, webhook, webhook_channel):

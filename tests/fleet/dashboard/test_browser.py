@@ -14,6 +14,7 @@ from django.db import connections
 from django.urls import reverse
 from django.utils import timezone
 
+from fleet.models import Incident, IncidentKind
 from tests.fleet.dashboard.conftest import record_samples, report_latest_state
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -78,8 +79,7 @@ def test_an_operator_watches_a_site_live(site_with_history, live_server, browser
     tenant_a = site_with_history
 
     page = browser.new_page(viewport={"width": 1280, "height": 1100})
-    errors = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
+    errors = watch_for_errors(page)
     page.goto(live_server.url + reverse("dashboard:site", args=[tenant_a.site.pk]))
     assert reverse("dashboard:login") in page.url
     page.fill("#id_username", tenant_a.operator.username)
@@ -110,10 +110,75 @@ def test_an_operator_watches_a_site_live(site_with_history, live_server, browser
 
     save_screenshot(page, tmp_path / "dashboard.png")
 
+    # The legend is two groups; the 24 h range draws one-minute means, and 10 min the live window again.
+    legend = page.evaluate("Object.values(window.FuseGuardDashboard.networks)[0].chart.legend.legendItems.map((i) => i.text)")
+    assert [text.split(" ")[1] for text in legend] == ["Grid", "Chargers:"]
+    page.click('[data-range="24h"]')
+    page.wait_for_function("() => window.FuseGuardDashboard.loadedRange === '24h'", timeout=10_000)
+    buckets = page.evaluate("Object.values(window.FuseGuardDashboard.networks)[0].chart.data.datasets[0].data.length")
+    assert 3 <= buckets <= 5  # 181 one-second samples over about three minutes
+    page.click('[data-range="10m"]')
+    page.wait_for_function(
+        "() => Object.values(window.FuseGuardDashboard.networks)[0].chart.data.datasets[0].data.length === 181", timeout=10_000
+    )
+
     page.click("text=Fleet")
-    page.wait_for_selector(f'[data-site-id="{tenant_a.site.pk}"]')
-    assert "Normal" in page.inner_text(f'[data-site-id="{tenant_a.site.pk}"]')
+    card = f'[data-site-id="{tenant_a.site.pk}"]'
+    page.wait_for_selector(card)
+    assert "Normal" in page.inner_text(card)
+    page.wait_for_function("() => window.FuseGuardOverview && window.FuseGuardOverview.polls > 0", timeout=10_000)
+    assert page.inner_text('[data-count="normal"]') == "1"
+
+    # The meter drops out: the card and the counts change in place, without a reload.
+    page.evaluate("window.notReloaded = true")
+    in_own_thread(report_latest_state, tenant_a, mode="fallback", meter_available=False)
+    page.wait_for_function(
+        f"() => document.querySelector('{card} .badge').textContent === 'Meter lost'", timeout=15_000
+    )
+    assert page.evaluate("window.notReloaded") is True
+    assert page.inner_text('[data-count="meter_lost"]') == "1" and page.inner_text('[data-count="normal"]') == "0"
+
+    # Search and the state filter narrow the cards in place too.
+    page.fill("input[name=q]", "no-such-site")
+    page.wait_for_selector("#no-match:not([hidden])", timeout=10_000)
+    page.fill("input[name=q]", "alpha")
+    page.click('.state-count[data-status="meter_lost"]')
+    page.wait_for_selector(card, timeout=10_000)
+    assert "status=meter_lost" in page.url and "q=alpha" in page.url
     save_screenshot(page, tmp_path / "dashboard-overview.png")
+
+    # The incident the lost meter opened is acknowledged from the incidents page, in place.
+    opened = []
+    in_own_thread(lambda: opened.append(open_meter_incident(tenant_a)))
+    page.click("nav >> text=Incidents")
+    row = f'tr[data-incident-id="{opened[0].pk}"]'
+    page.wait_for_selector(f"{row} .ack-form")
+    page.fill(f"{row} input[name=note]", "electrician called")
+    page.click(f"{row} button[type=submit]")
+    page.wait_for_function("() => window.FuseGuardIncidents && window.FuseGuardIncidents.acknowledged === 1", timeout=10_000)
+    assert "electrician called" in page.inner_text(row) and tenant_a.operator.username in page.inner_text(row)
+    acknowledged_by = []
+    in_own_thread(lambda: acknowledged_by.append(Incident.objects.get().acknowledged_by_id))
+    assert acknowledged_by == [tenant_a.operator.pk]
+    save_screenshot(page, tmp_path / "dashboard-incidents.png")
+    assert errors == []
+
+
+def open_meter_incident(tenant) -> Incident:
+    """What the alert evaluation opens when the meter stays lost."""
+    now = timezone.now()
+    return Incident.objects.create(organization=tenant.organization, site=tenant.site, meter=tenant.meter,
+                            kind=IncidentKind.METER_LOST, started_at=now - timedelta(seconds=70))
+
+
+def watch_for_errors(page) -> list[str]:
+    """Collect uncaught exceptions, console errors, failed requests and error answers of every page visited."""
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(f"exception: {error}"))
+    page.on("console", lambda message: message.type == "error" and errors.append(f"console: {message.text}"))
+    page.on("requestfailed", lambda request: errors.append(f"failed: {request.url} {request.failure}"))
+    page.on("response", lambda response: response.status >= 400 and errors.append(f"HTTP {response.status}: {response.url}"))
+    return errors
 
 
 def save_screenshot(page, path: Path) -> None:
