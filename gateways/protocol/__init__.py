@@ -7,11 +7,7 @@ everywhere. Free of Django and of the agent's runtime.
 """
 
 from gateways.protocol.config import (
-    CHARGER_DRIVER_TABLE,
-    CHARGER_DRIVERS,
-    DRIVERS_WITHOUT_HOST,
     ChargerConfig,
-    ChargerDriverSpec,
     ConfigError,
     GatewayConfig,
     MeterConfig,
@@ -23,6 +19,7 @@ from gateways.protocol.config import (
     validate_meter,
     validate_network_limits,
 )
+from gateways.protocol.drivers import CHARGER_DRIVER_TABLE, CHARGER_DRIVERS, DRIVERS_WITHOUT_HOST, ChargerDriverSpec
 from gateways.protocol.telemetry import (
     EVENT_TYPE_LABELS,
     EVENT_TYPES,
