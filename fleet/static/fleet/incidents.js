@@ -19,9 +19,14 @@
   var form = document.getElementById("incident-filters");
   var body = document.getElementById("incident-rows");
   var state = { polls: 0, failures: 0, acknowledged: 0 };
-  var timer = null;
-  var requests = 0;
-  var clock = zonedClock(root.dataset.timeZone);
+  var live = window.FuseGuardLive;
+  var element = live.element;
+  var clock = live.zonedClock(root.dataset.timeZone);
+  var poller = live.poller({
+    url: liveUrl, query: function () { return params().toString(); }, apply: apply, state: state, pollMs: pollMs,
+    clock: clock, what: "incidents",
+  });
+  var schedule = poller.schedule;
 
   window.FuseGuardIncidents = state;
 
@@ -31,23 +36,6 @@
       if (!data.get(key)) data.delete(key);
     });
     return data;
-  }
-
-  function element(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = text;
-    return node;
-  }
-
-  /* The page's clock in the zone the server chose for the viewer, labelled with it. */
-  function zonedClock(timeZone) {
-    var options = { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false, timeZoneName: "short" };
-    try {
-      return new Intl.DateTimeFormat("en-GB", Object.assign({ timeZone: timeZone }, options));
-    } catch (error) {
-      return new Intl.DateTimeFormat("en-GB", options);
-    }
   }
 
   function ackCell(incident) {
@@ -112,48 +100,6 @@
     document.getElementById("no-incidents").hidden = rows.length > 0;
   }
 
-  function showIndicator(kind, text) {
-    var indicator = document.getElementById("live-indicator");
-    indicator.dataset.state = kind;
-    indicator.querySelector(".live-text").textContent = text;
-  }
-
-  function schedule(delay) {
-    clearTimeout(timer);
-    timer = setTimeout(poll, delay);
-  }
-
-  function poll() {
-    if (document.hidden) return;
-    var generation = ++requests;
-    var query = params().toString();
-    fetch(liveUrl + (query ? "?" + query : ""), { credentials: "same-origin", headers: { Accept: "application/json" } })
-      .then(function (response) {
-        if (response.status === 401 || response.status === 403) throw new Error("signed-out");
-        if (!response.ok) throw new Error("HTTP " + response.status);
-        return response.json();
-      })
-      .then(function (data) {
-        if (generation !== requests) return;
-        apply(data);
-        state.polls++;
-        state.failures = 0;
-        showIndicator("live", "Live · updated " + clock.format(new Date(data.now)));
-        schedule(pollMs);
-      })
-      .catch(function (error) {
-        if (generation !== requests) return;
-        if (error.message === "signed-out") {
-          showIndicator("error", "Signed out: reload the page to sign in again");
-          return;
-        }
-        state.failures++;
-        console.warn("incidents update failed", error);
-        showIndicator("error", "Connection lost, retrying…");
-        schedule(Math.min(pollMs * Math.pow(2, state.failures), 60000));
-      });
-  }
-
   body.addEventListener("submit", function (event) {
     var ack = event.target.closest(".ack-form");
     if (!ack) return;
@@ -197,9 +143,6 @@
       schedule(0);
     });
   });
-  document.addEventListener("visibilitychange", function () {
-    if (!document.hidden) schedule(0);
-  });
 
-  poll();
+  poller.poll();
 })();

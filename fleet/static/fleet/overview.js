@@ -19,19 +19,14 @@
   var form = document.getElementById("overview-filters");
   var grid = document.getElementById("site-grid");
   var state = { polls: 0, failures: 0, last: null };
-  var timer = null;
-  var requests = 0;
-  var clock = zonedClock(root.dataset.timeZone);
-
-  /* The page's clock in the zone the server chose for the viewer, labelled with it. */
-  function zonedClock(timeZone) {
-    var options = { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false, timeZoneName: "short" };
-    try {
-      return new Intl.DateTimeFormat("en-GB", Object.assign({ timeZone: timeZone }, options));
-    } catch (error) {
-      return new Intl.DateTimeFormat("en-GB", options);
-    }
-  }
+  var live = window.FuseGuardLive;
+  var element = live.element;
+  var clock = live.zonedClock(root.dataset.timeZone);
+  var poller = live.poller({
+    url: liveUrl, query: function () { return params().toString(); }, apply: apply, state: state, pollMs: pollMs,
+    clock: clock, what: "overview",
+  });
+  var schedule = poller.schedule;
 
   window.FuseGuardOverview = state;
 
@@ -42,13 +37,6 @@
     });
     if (data.get("page") === "1") data.delete("page");
     return data;
-  }
-
-  function element(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined) node.textContent = text;
-    return node;
   }
 
   function fact(term, value) {
@@ -103,51 +91,6 @@
     }
   }
 
-  function showIndicator(kind, text) {
-    var indicator = document.getElementById("live-indicator");
-    indicator.dataset.state = kind;
-    indicator.querySelector(".live-text").textContent = text;
-  }
-
-  function schedule(delay) {
-    clearTimeout(timer);
-    timer = setTimeout(poll, delay);
-  }
-
-  function poll() {
-    if (document.hidden) {
-      return; // resumed by the visibilitychange listener
-    }
-    // A filter may change while a poll is under way: only the newest request's answer is drawn.
-    var generation = ++requests;
-    var query = params().toString();
-    fetch(liveUrl + (query ? "?" + query : ""), { credentials: "same-origin", headers: { Accept: "application/json" } })
-      .then(function (response) {
-        if (response.status === 401 || response.status === 403) throw new Error("signed-out");
-        if (!response.ok) throw new Error("HTTP " + response.status);
-        return response.json();
-      })
-      .then(function (data) {
-        if (generation !== requests) return;
-        apply(data);
-        state.polls++;
-        state.failures = 0;
-        showIndicator("live", "Live · updated " + clock.format(new Date(data.now)));
-        schedule(pollMs);
-      })
-      .catch(function (error) {
-        if (generation !== requests) return;
-        if (error.message === "signed-out") {
-          showIndicator("error", "Signed out: reload the page to sign in again");
-          return;
-        }
-        state.failures++;
-        console.warn("overview update failed", error);
-        showIndicator("error", "Connection lost, retrying…");
-        schedule(Math.min(pollMs * Math.pow(2, state.failures), 60000));
-      });
-  }
-
   function refilter(resetPage) {
     if (resetPage) form.elements.page.value = "1";
     var query = params().toString();
@@ -183,9 +126,6 @@
       refilter(false);
     });
   }
-  document.addEventListener("visibilitychange", function () {
-    if (!document.hidden) schedule(0);
-  });
 
-  poll();
+  poller.poll();
 })();
