@@ -176,7 +176,10 @@ def watch_for_errors(page) -> list[str]:
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(f"exception: {error}"))
     page.on("console", lambda message: message.type == "error" and errors.append(f"console: {message.text}"))
-    page.on("requestfailed", lambda request: errors.append(f"failed: {request.url} {request.failure}"))
+    # A poll still under way when the test moves to another page is cancelled by the browser
+    # (net::ERR_ABORTED): that is navigation, not a failure; every other network error counts.
+    page.on("requestfailed", lambda request: request.failure != "net::ERR_ABORTED"
+            and errors.append(f"failed: {request.url} {request.failure}"))
     page.on("response", lambda response: response.status >= 400 and errors.append(f"HTTP {response.status}: {response.url}"))
     return errors
 
