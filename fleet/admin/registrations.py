@@ -12,6 +12,7 @@ from fleet.admin.scoping import (
 )
 from fleet.models import Charger, ChargingNetwork, Gateway, Membership, Meter, NetworkPowerCap, Organization, Role, Site
 from fleet.services.gateway_tokens import gateway_issue_token, gateway_revoke_token
+from fleet.services.power_cap_end import CapNotChanged, power_cap_end
 from fleet.services.tenancy import user_is_organization_admin, user_organization_ids
 
 
@@ -209,6 +210,24 @@ class NetworkPowerCapAdmin(TenantScopedAdmin):
     list_filter = ["source", "network__site__organization"]
     search_fields = ["reason", "network__name", "network__site__name"]
     date_hierarchy = "start"
+    actions = ["end_now"]
+
+    @admin.action(description="End the selected caps now (the gateway lifts them at its next config poll)")
+    def end_now(self, request, queryset) -> None:
+        ended, refused = 0, []
+        for cap in queryset.select_related("network"):
+            if not self.has_change_permission(request, cap):
+                refused.append(f"{cap}: your role may only view it")
+                continue
+            try:
+                power_cap_end(cap)
+                ended += 1
+            except CapNotChanged as refusal:
+                refused.append(f"{cap}: {refusal}")
+        if ended:
+            self.message_user(request, f"Ended {ended} cap(s).")
+        for line in refused:
+            self.message_user(request, f"Not ended: {line}", messages.WARNING)
 
 
 @admin.register(Meter)
