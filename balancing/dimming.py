@@ -1,29 +1,47 @@
 """The power a grid operator must leave a site it dims under EnWG section 14a.
 
-Source: Bundesnetzagentur, Festlegung BK6-22-300 of 27 November 2023 (in
-force 1 January 2024), Anlage 1, Ziffer 4.5.2: with several controllable
-consumer devices (steuerbare Verbrauchseinrichtungen) behind one energy
-management system, the operator may dim the group no lower than
+The rule: Bundesnetzagentur, Festlegung BK6-22-300 of 27 November 2023 (in
+force 1 January 2024), Anlage 1. Ziffer 4.5.1: a controllable consumer device
+(steuerbare Verbrauchseinrichtung) dimmed directly keeps 4.2 kW. Ziffer 4.5.2:
+n devices behind one energy management system keep, together,
 
     P_min = 4.2 kW + (n - 1) x GZF(n) x 4.2 kW
 
-with the simultaneity factors GZF of the table there: 1 for one device, 0.80
-for two, 0.05 less per further device, 0.45 from nine on (so two wallboxes
-keep 7.56 kW). A single directly dimmed device keeps 4.2 kW.
+with the simultaneity factor GZF from the table there, which starts at two
+devices: 0.80, 0.75, 0.70, 0.65, 0.60, 0.55, 0.50 for n = 2 ... 8 and 0.45 for
+nine or more (two wallboxes keep 7.56 kW, three 10.5 kW). We keep 1.0 for
+n = 1 only so the function is total; there (n - 1) is 0 and the formula gives
+the 4.2 kW of Ziffer 4.5.1.
 
-We could not read the determination's own text (the Bundesnetzagentur's
-PDF) from here. The formula, the section and every factor of the table were
-taken from independent public restatements that cite Anlage 1 Ziffer 4.5.2
-and agree: the documentation of two open-source home energy managers (one
-quoting the VDE FNN note on Tenorziffer 2f, 04/2025, with the examples
-7.56 kW for a wallbox and a battery), and a third project's list of the
-factors by device count. evcc's and openWB's section 14a pages confirm that
-the group minimum under an EMS follows "a given formula" but leave it to
-the installer. Check the table against the determination before relying on
-it beyond nine devices. Heat pumps and air conditioning above 11 kW have
-a rule of their own (0.4 x their rated power replaces the first 4.2 kW); a
-charging network knows only its chargers, so an installer with such devices
-behind the same EMS sets the cap in the site config (``power_w``) instead.
+The primary text was not available to us. The Bundesnetzagentur's PDF
+(BK6-22-300_Beschluss_Anlage1.pdf) is in none of the stored corpora we could
+search, and this machine cannot reach the Bundesnetzagentur (searched
+1 December 2026: the determination's number, "Gleichzeitigkeitsfaktor",
+"Pmin,14a", the factors, Anlage 1 and 2, in code, documentation, issues and
+web pages). Formula, section and every factor above agree in these
+independent restatements, each citing Anlage 1, Ziffer 4.5.2:
+
+- the Rust crate ``metering``, module ``para14a``, which reproduces the table
+  for n = 2 ... 8 and >= 9 and the formula's wording and checks its quotes
+  against the PDF: https://docs.rs/crate/metering/0.22.0/source/src/para14a.rs
+- DVhub's EEBUS documentation (the factor 0.8 for two devices, 0.05 less per
+  further device, 0.45 from nine; 7.56 kW for a wallbox and a battery):
+  https://github.com/chloepriceless/dvhub/blob/main/docs/EEBUS.md
+- elexon GmbH, "Diskussion um den §14a EnWG" (11 July 2024), with the formula
+  and 0.45 from n = 9:
+  https://elexon-charging.com/2024/07/11/diskussion-um-den-%C2%A714a-enwg-unnoetige-panikmache-oder-begruendete-bedenken/
+- a worked example in the Tinkerforge WARP firmware's tracker (two charge
+  points, factor 0.8 "from the table", 7.56 kW):
+  https://github.com/Tinkerforge/esp32-firmware/issues/407
+
+Two things these sources add. The determination presents Ziffer 4.5.2 as a
+presumption of what is appropriate until another recommendation takes effect
+(the ``metering`` crate quotes this; Tinkerforge's issue 414 notes the factors
+may change), so a grid operator may hold a site to a different table; and
+heat pumps or air conditioning above 11 kW replace the first 4.2 kW by
+0.4 x the rated power (of the larger group). A charging network knows only its
+chargers, so in either case the installer sets the cap in the site config
+(``power_w``).
 """
 
 from __future__ import annotations
@@ -33,7 +51,8 @@ from .errors import ScenarioError
 DEVICE_MINIMUM_W = 4200.0
 """Power one controllable device keeps while dimmed (BK6-22-300, Anlage 1; the 4.2 kW of the formula above)."""
 
-# GZF by number of devices (BK6-22-300, Anlage 1, Ziffer 4.5.2, table); from nine on the last row holds.
+# GZF by number of devices (BK6-22-300, Anlage 1, Ziffer 4.5.2, table from two devices on; n = 1 is ours, see above);
+# from nine on the last row holds.
 SIMULTANEITY_FACTORS: dict[int, float] = {
     1: 1.0,
     2: 0.80,

@@ -97,13 +97,32 @@ def power_cap_wire(cap) -> dict[str, Any]:
     }
 
 
-def network_wire(network, meter, chargers, power_caps=()) -> dict[str, Any]:
-    """A network with its meter, chargers and the caps not yet ended, as the gateway receives it."""
+def _time_of_day_text(moment) -> str:
+    """HH:MM, or the full time when it has seconds (which the protocol then refuses, naming the field)."""
+    return moment.strftime("%H:%M") if not (moment.second or moment.microsecond) else moment.isoformat()
+
+
+def recurring_cap_wire(cap) -> dict[str, Any]:
+    """A weekly window on a network's power; times are the site's wall clock (the gateway's time_zone)."""
+    return {
+        "id": str(cap.pk or PLACEHOLDER_ID),
+        "source": cap.source,
+        "power_w": cap.power_w,
+        "days": cap.days,
+        "start_time": _time_of_day_text(cap.start_time),
+        "end_time": _time_of_day_text(cap.end_time),
+        "reason": cap.reason or None,
+    }
+
+
+def network_wire(network, meter, chargers, power_caps=(), recurring_caps=()) -> dict[str, Any]:
+    """A network with its meter, chargers, the caps not yet ended and the recurring ones, as the gateway receives it."""
     return {
         **network_limits_wire(network),
         "meter": meter_wire(meter),
         "chargers": [charger_wire(c) for c in chargers],
         "power_caps": [power_cap_wire(cap) for cap in power_caps],
+        "recurring_caps": [recurring_cap_wire(cap) for cap in recurring_caps],
     }
 
 

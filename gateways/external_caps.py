@@ -8,7 +8,9 @@ with its reason code, and the engine holds the chargers to the lowest.
   start until the first good read. A grid operator's cap is never below the
   guaranteed minimum for the network's chargers (``balancing.dimming``).
 - The scheduled caps of the site config, in force from start to end by the
-  gateway's own clock, so a cap also ends on time while the server is away.
+  gateway's own clock, so a cap also ends on time while the server is away;
+  and the recurring ones (tariff windows), in force while the site's wall
+  clock is inside their window (``RecurringCapConfig.in_force``).
 
 Each start and end of a cap is one event (``power_cap_started`` /
 ``power_cap_ended``) whose subject is the cap's source and whose detail
@@ -26,7 +28,7 @@ from balancing import PowerCap
 from balancing import reasons as why
 from balancing.dimming import guaranteed_minimum_w
 from gateways.protocol import NetworkConfig
-from gateways.protocol.power_caps import PowerCapConfig
+from gateways.protocol.power_caps import PowerCapConfig, RecurringCapConfig
 
 log = logging.getLogger(__name__)
 
@@ -48,15 +50,21 @@ def network_guarantee_w(network: NetworkConfig) -> float:
     return guaranteed_minimum_w(max(1, len(network.chargers)))
 
 
-def cap_source(cap: PowerCapConfig) -> str:
-    """The ``PowerCap.source`` of a cap from the config: its kind and the server's key (or its start)."""
+def cap_source(cap: PowerCapConfig | RecurringCapConfig) -> str:
+    """The ``PowerCap.source`` of a cap from the config: its kind and the server's key (or, from a file, its times).
+
+    Recurring caps are told apart by ``recurring-``, since their keys are the
+    server's keys of another table.
+    """
+    if isinstance(cap, RecurringCapConfig):
+        return f"{cap.source}:recurring-{cap.id or ','.join(cap.days) + ' ' + cap.start_time + '-' + cap.end_time}"
     return f"{cap.source}:{cap.id or cap.start}"
 
 
 def scheduled_caps(network: NetworkConfig, now: datetime) -> list[PowerCap]:
-    """The network's configured caps in force at ``now`` (an aware time), as engine caps."""
+    """The network's configured caps, one-off and recurring, in force at ``now`` (an aware time), as engine caps."""
     caps = []
-    for cap in network.power_caps:
+    for cap in (*network.power_caps, *network.recurring_caps):
         if not cap.in_force(now):
             continue
         guaranteed_w = network_guarantee_w(network) if cap.source == "grid_operator" else 0.0

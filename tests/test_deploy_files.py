@@ -32,7 +32,7 @@ import yaml
 
 from balancing import PHASE_ROTATIONS
 from gateways.protocol import ChargerConfig, GatewayConfig, MeterConfig, NetworkConfig
-from gateways.protocol.power_caps import DimmingInputConfig, PowerCapConfig
+from gateways.protocol.power_caps import DimmingInputConfig, PowerCapConfig, RecurringCapConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
@@ -345,8 +345,9 @@ def test_the_example_site_config_passes_the_agent_check():
 
 def test_the_example_site_config_shows_every_key():
     keys = set(re.findall(r"^#?\s*([a-z_]+)\s*=", text(SITE_EXAMPLE), flags=re.MULTILINE))
-    tables = {"meter", "chargers", "dimming", "power_caps"}
-    for config_class in (GatewayConfig, NetworkConfig, MeterConfig, ChargerConfig, DimmingInputConfig, PowerCapConfig):
+    tables = {"meter", "chargers", "dimming", "power_caps", "recurring_caps"}
+    for config_class in (GatewayConfig, NetworkConfig, MeterConfig, ChargerConfig, DimmingInputConfig, PowerCapConfig,
+                         RecurringCapConfig):
         missing = {field.name for field in dataclasses.fields(config_class)} - keys - tables
         assert sorted(missing) == [], config_class.__name__
 

@@ -10,8 +10,21 @@ from fleet.admin.scoping import (
     TenantScopedStackedInline,
     TenantScopedTabularInline,
 )
-from fleet.models import Charger, ChargingNetwork, Gateway, Membership, Meter, NetworkPowerCap, Organization, Role, Site
+from fleet.models import (
+    Charger,
+    ChargingNetwork,
+    Gateway,
+    Membership,
+    Meter,
+    NetworkPowerCap,
+    NetworkRecurringCap,
+    Organization,
+    Role,
+    Site,
+)
 from fleet.services.gateway_tokens import gateway_issue_token, gateway_revoke_token
+from fleet.services.power_cap_end import CapNotChanged, power_cap_end
+from gateways.protocol.limits import WEEKDAYS
 from fleet.services.tenancy import user_is_organization_admin, user_organization_ids
 
 
@@ -186,6 +199,26 @@ class PowerCapInline(TenantScopedTabularInline):
     ordering = ["-start"]
 
 
+class RecurringCapForm(forms.ModelForm):
+    """A weekly window with its days as tick boxes."""
+
+    days = forms.MultipleChoiceField(choices=[(day, day.capitalize()) for day in WEEKDAYS],
+                                     widget=forms.CheckboxSelectMultiple, help_text="Days the window starts on.")
+
+    class Meta:
+        model = NetworkRecurringCap
+        fields = ["network", "source", "power_w", "days", "start_time", "end_time", "reason"]
+
+
+class RecurringCapInline(TenantScopedTabularInline):
+    """A network's weekly windows (tariff windows), judged by the gateway on the site's wall clock."""
+
+    model = NetworkRecurringCap
+    form = RecurringCapForm
+    fields = ["source", "power_w", "days", "start_time", "end_time", "reason"]
+    extra = 0
+
+
 @admin.register(ChargingNetwork)
 class ChargingNetworkAdmin(TenantScopedAdmin):
     """Charging networks with their meter, chargers and external power caps edited inline."""
@@ -193,7 +226,7 @@ class ChargingNetworkAdmin(TenantScopedAdmin):
     list_display = ["name", "site", "max_current_per_phase_a", "max_power_w", "fallback_power_w", "charger_count"]
     list_filter = ["site__organization", "site"]
     search_fields = ["name", "site__name"]
-    inlines = [MeterInline, ChargerInline, PowerCapInline]
+    inlines = [MeterInline, ChargerInline, PowerCapInline, RecurringCapInline]
 
     @admin.display(description="chargers")
     def charger_count(self, network: ChargingNetwork) -> int:
@@ -209,6 +242,34 @@ class NetworkPowerCapAdmin(TenantScopedAdmin):
     list_filter = ["source", "network__site__organization"]
     search_fields = ["reason", "network__name", "network__site__name"]
     date_hierarchy = "start"
+    actions = ["end_now"]
+
+    @admin.action(description="End the selected caps now (the gateway lifts them at its next config poll)")
+    def end_now(self, request, queryset) -> None:
+        ended, refused = 0, []
+        for cap in queryset.select_related("network"):
+            if not self.has_change_permission(request, cap):
+                refused.append(f"{cap}: your role may only view it")
+                continue
+            try:
+                power_cap_end(cap)
+                ended += 1
+            except CapNotChanged as refusal:
+                refused.append(f"{cap}: {refusal}")
+        if ended:
+            self.message_user(request, f"Ended {ended} cap(s).")
+        for line in refused:
+            self.message_user(request, f"Not ended: {line}", messages.WARNING)
+
+
+@admin.register(NetworkRecurringCap)
+class NetworkRecurringCapAdmin(TenantScopedAdmin):
+    """Weekly windows across the user's networks, in each site's local time."""
+
+    form = RecurringCapForm
+    list_display = ["network", "source", "power_w", "days", "start_time", "end_time", "reason"]
+    list_filter = ["source", "network__site__organization"]
+    search_fields = ["reason", "network__name", "network__site__name"]
 
 
 @admin.register(Meter)

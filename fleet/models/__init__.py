@@ -23,7 +23,7 @@ from fleet.models.alerts import (
 from fleet.models.devices import Charger, Meter
 from fleet.models.networks import ChargingNetwork
 from fleet.models.plans import CapacityPlan, PlanStatus
-from fleet.models.power_caps import NetworkPowerCap, PowerCapSource
+from fleet.models.power_caps import NetworkPowerCap, NetworkRecurringCap, PowerCapSource
 from fleet.models.sites import Gateway, Site
 from fleet.models.state import ChargerState, MeterState, NetworkMode, NetworkState
 from fleet.models.telemetry import EventType, TelemetryEvent, TelemetryGap, TelemetrySample
@@ -57,6 +57,7 @@ __all__ = [
     "MeterState",
     "NetworkMode",
     "NetworkPowerCap",
+    "NetworkRecurringCap",
     "NetworkState",
     "OperatorProfile",
     "Organization",

@@ -20,8 +20,8 @@ from django.db.models import Prefetch
 from django.db.models import Q
 from django.utils import timezone
 
-from fleet.models import Charger, ChargingNetwork, Gateway, NetworkPowerCap
-from gateways.protocol.limits import MAX_POWER_CAPS_PER_NETWORK
+from fleet.models import Charger, ChargingNetwork, Gateway, NetworkPowerCap, NetworkRecurringCap
+from gateways.protocol.limits import MAX_POWER_CAPS_PER_NETWORK, MAX_RECURRING_CAPS_PER_NETWORK
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,8 @@ def site_config_build(gateway: Gateway) -> dict:
     Each network carries its caps not yet ended, soonest first, as many as the
     protocol allows: the gateway starts and ends them by its own clock, and an
     ended cap leaves the config (and so changes its ETag) at the next poll.
+    The recurring caps go along whole; the gateway judges their windows on the
+    site's wall clock.
     """
     caps_open = NetworkPowerCap.objects.filter(Q(end__isnull=True) | Q(end__gt=timezone.now())).order_by("start", "pk")
     networks = (
@@ -44,13 +46,15 @@ def site_config_build(gateway: Gateway) -> dict:
         .prefetch_related(
             Prefetch("chargers", queryset=Charger.objects.order_by("pk")),
             Prefetch("power_caps", queryset=caps_open, to_attr="caps_open"),
+            Prefetch("recurring_caps", queryset=NetworkRecurringCap.objects.order_by("pk"), to_attr="caps_recurring"),
         )
         .order_by("pk")
     )
     data = {
         "gateway": gateway_wire(gateway),
         "networks": [
-            network_wire(n, n.meter, n.chargers.all(), n.caps_open[:MAX_POWER_CAPS_PER_NETWORK])
+            network_wire(n, n.meter, n.chargers.all(), n.caps_open[:MAX_POWER_CAPS_PER_NETWORK],
+                         n.caps_recurring[:MAX_RECURRING_CAPS_PER_NETWORK])
             for n in networks
             if hasattr(n, "meter")
         ],

@@ -13,7 +13,14 @@ from dataclasses import asdict, dataclass, field
 from balancing import DEFAULT_MIN_CURRENT_A, PHASE_ROTATIONS
 from gateways.protocol.fields import Fields, SchemaError, check_number
 from gateways.protocol.ocpp_keys import check_ocpp_identities_once, parse_ocpp_keys, split_listen
-from gateways.protocol.power_caps import DimmingInputConfig, PowerCapConfig, parse_dimming_input, parse_power_caps
+from gateways.protocol.power_caps import (
+    DimmingInputConfig,
+    PowerCapConfig,
+    RecurringCapConfig,
+    parse_dimming_input,
+    parse_power_caps,
+    parse_recurring_caps,
+)
 from gateways.protocol.limits import (
     CHARGER_CURRENT_RANGE_A,
     DEFAULT_OCPP_PORT,
@@ -121,6 +128,8 @@ class NetworkConfig:
     """The grid operator's control box input (EnWG section 14a), if one is wired."""
     power_caps: tuple[PowerCapConfig, ...] = ()
     """Caps set from the fleet (or the file), each in force from its start to its end by the gateway's clock."""
+    recurring_caps: tuple[RecurringCapConfig, ...] = ()
+    """Caps that come back on given weekdays between two local times (tariff windows), by the gateway's clock."""
 
 
 @dataclass(frozen=True)
@@ -241,7 +250,9 @@ def _parse_network(f: Fields, gateway: GatewayConfig) -> NetworkConfig:
     # null (as `SiteConfig.to_dict` writes it) means no control box, like an absent table.
     dimming = parse_dimming_input(f.table("dimming"), gateway.poll_interval_s) if f.raw("dimming", None) is not None else None
     power_caps = parse_power_caps(f, gateway.time_zone)
-    network = NetworkConfig(meter=meter, chargers=chargers, dimming=dimming, power_caps=power_caps, **limits)
+    recurring_caps = parse_recurring_caps(f, gateway.time_zone)
+    network = NetworkConfig(meter=meter, chargers=chargers, dimming=dimming, power_caps=power_caps,
+                            recurring_caps=recurring_caps, **limits)
     f.reject_unknown()
     return network
 

@@ -61,3 +61,7 @@ POWER_CAP_SOURCES = ("grid_operator", "operator", "schedule")
 MAX_POWER_CAPS_PER_NETWORK = 200
 """Caps a site config may carry per network (the fleet sends those not yet ended)."""
 MAX_POWER_CAP_REASON_CHARS = 200
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+"""The days a recurring cap names, in the order of ``datetime.weekday()``."""
+MAX_RECURRING_CAPS_PER_NETWORK = 50
+"""Recurring caps (tariff windows) a site config may carry per network."""

@@ -7,13 +7,24 @@ standalone file): who set it, the power, when it starts and, optionally,
 ends. Times are ISO 8601; one without a UTC offset is read in the gateway's
 ``time_zone``, and every time is kept as UTC (``...Z``) so the JSON the
 server sends, the TOML and the agent's clock agree.
+
+``[[networks.recurring_caps]]`` are caps that come back on given weekdays
+between two times of day, such as a tariff window "weekdays 17:00-20:00".
+Those times are the site's wall clock, not UTC: the window holds whenever the
+clock in the cap's ``time_zone`` (default: the gateway's) reads a time from
+``start_time`` up to ``end_time`` on a listed day, so it follows daylight
+saving time by itself. An ``end_time`` earlier than ``start_time`` runs past
+midnight into the next day (22:00-06:00 listed for Friday ends Saturday
+06:00). On the two days the clock changes, a window is as long as the clock
+says: a part in the skipped hour never holds, a part in the repeated hour
+holds twice.
 """
 
 from __future__ import annotations
 
 import zoneinfo
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 
 from gateways.protocol.fields import Fields, SchemaError
 from gateways.protocol.limits import (
@@ -23,11 +34,13 @@ from gateways.protocol.limits import (
     DIMMING_INPUT_KINDS,
     MAX_POWER_CAP_REASON_CHARS,
     MAX_POWER_CAPS_PER_NETWORK,
+    MAX_RECURRING_CAPS_PER_NETWORK,
     METER_TIMEOUT_RANGE_S,
     PORT_RANGE,
     POWER_CAP_RANGE_W,
     POWER_CAP_SOURCES,
     UNIT_ID_RANGE,
+    WEEKDAYS,
     meter_timeout_error,
 )
 
@@ -72,6 +85,36 @@ class PowerCapConfig:
         """Whether the cap holds at ``now`` (start included, end excluded)."""
         end = self.ends_at()
         return self.starts_at() <= now and (end is None or now < end)
+
+
+@dataclass(frozen=True)
+class RecurringCapConfig:
+    """A cap that comes back on ``days`` from ``start_time`` to ``end_time`` by the site's wall clock."""
+
+    source: str
+    power_w: float
+    days: tuple[str, ...]
+    """Weekday codes (``WEEKDAYS``) on which the window starts, in week order."""
+    start_time: str
+    """Local time of day, ``HH:MM``."""
+    end_time: str
+    """Local time of day, ``HH:MM``; earlier than ``start_time``: the next day."""
+    time_zone: str = "UTC"
+    """The zone whose clock the times are read on (the parser puts in the gateway's when none is given)."""
+    reason: str | None = None
+    id: str | None = None
+    """The server's key of the cap, so that events and the record name the same cap."""
+
+    def in_force(self, now: datetime) -> bool:
+        """Whether the window holds at ``now`` (an aware time): start included, end excluded."""
+        local = now.astimezone(zoneinfo.ZoneInfo(self.time_zone))
+        clock = local.time()
+        start, end = time.fromisoformat(self.start_time), time.fromisoformat(self.end_time)
+        today = WEEKDAYS[local.weekday()]
+        if start < end:
+            return today in self.days and start <= clock < end
+        yesterday = WEEKDAYS[(local.weekday() - 1) % 7]
+        return (today in self.days and clock >= start) or (yesterday in self.days and clock < end)
 
 
 def utc_text(moment: datetime) -> str:
@@ -151,3 +194,72 @@ def parse_power_caps(f: Fields, time_zone: str) -> tuple[PowerCapConfig, ...]:
 def validate_power_cap(data, *, time_zone: str, error: type[SchemaError] = SchemaError) -> PowerCapConfig:
     """One cap validated alone (the fleet's model and API call this); paths are the cap's own keys."""
     return parse_power_cap(Fields(data, "", error), time_zone)
+
+
+def _time_of_day(f: Fields, key: str) -> str:
+    value = f.raw(key)
+    if isinstance(value, time):  # TOML gives local times as such
+        moment = value
+    elif isinstance(value, str):
+        try:
+            moment = time.fromisoformat(value)
+        except ValueError:
+            raise f.error(f.at(key), f"must be a time of day such as 17:00, got {value!r}") from None
+    else:
+        raise f.error(f.at(key), f"must be a time of day such as 17:00, got {type(value).__name__}")
+    if moment.tzinfo is not None:
+        raise f.error(f.at(key), "must be a wall-clock time without offset; the cap's time_zone says where")
+    if moment.second or moment.microsecond:
+        raise f.error(f.at(key), f"must be whole minutes (HH:MM), got {value!s}")
+    return moment.strftime("%H:%M")
+
+
+def _days(f: Fields, key: str) -> tuple[str, ...]:
+    value = f.raw(key)
+    if not isinstance(value, list) or not value:
+        raise f.error(f.at(key), f"must be a non-empty list of days ({', '.join(WEEKDAYS)})")
+    unknown = [day for day in value if day not in WEEKDAYS]
+    if unknown:
+        raise f.error(f.at(key), f"must name days as {', '.join(WEEKDAYS)}, got {unknown[0]!r}")
+    if len(set(value)) != len(value):
+        raise f.error(f.at(key), "names a day twice")
+    return tuple(day for day in WEEKDAYS if day in value)
+
+
+def parse_recurring_cap(f: Fields, time_zone: str) -> RecurringCapConfig:
+    """One ``[[networks.recurring_caps]]`` entry; ``time_zone`` is the gateway's, used when the cap names none."""
+    days = _days(f, "days")
+    start_time = _time_of_day(f, "start_time")
+    end_time = _time_of_day(f, "end_time")
+    if end_time == start_time:
+        raise f.error(f.at("end_time"), f"must differ from start_time ({start_time}); the window would be empty")
+    zone = f.string("time_zone", None) or time_zone
+    try:
+        zoneinfo.ZoneInfo(zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise f.error(f.at("time_zone"), f"{zone!r} is not an IANA time zone name such as Europe/Berlin") from None
+    cap = RecurringCapConfig(
+        source=f.string("source", choices=POWER_CAP_SOURCES),
+        power_w=f.number("power_w", minimum=POWER_CAP_RANGE_W[0], maximum=POWER_CAP_RANGE_W[1]),
+        days=days,
+        start_time=start_time,
+        end_time=end_time,
+        time_zone=zone,
+        reason=f.string("reason", None, max_chars=MAX_POWER_CAP_REASON_CHARS),
+        id=f.string("id", None, max_chars=100),
+    )
+    f.reject_unknown()
+    return cap
+
+
+def parse_recurring_caps(f: Fields, time_zone: str) -> tuple[RecurringCapConfig, ...]:
+    """A network's ``recurring_caps`` list (absent: none)."""
+    items = f.tables("recurring_caps", [])
+    if len(items) > MAX_RECURRING_CAPS_PER_NETWORK:
+        raise f.error(f.at("recurring_caps"), f"must hold at most {MAX_RECURRING_CAPS_PER_NETWORK} caps, got {len(items)}")
+    return tuple(parse_recurring_cap(item, time_zone) for item in items)
+
+
+def validate_recurring_cap(data, *, time_zone: str, error: type[SchemaError] = SchemaError) -> RecurringCapConfig:
+    """One recurring cap validated alone (the fleet's model and API call this); paths are the cap's own keys."""
+    return parse_recurring_cap(Fields(data, "", error), time_zone)

@@ -1,6 +1,7 @@
 """Grid-operator dimming (EnWG section 14a): the cap binds with its reason, never below the guaranteed minimum.
 
-The minimum is the determination's (BK6-22-300, Anlage 1, Ziffer 4.5.2):
+The minimum is the determination's (BK6-22-300, Anlage 1, Ziffer 4.5.2, as restated
+publicly; see `balancing.dimming` for the sources):
 4.2 kW for one device, 4.2 kW + (n - 1) x GZF(n) x 4.2 kW for n behind one
 energy management system.
 """

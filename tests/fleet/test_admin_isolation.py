@@ -93,6 +93,7 @@ def test_an_operator_edits_a_network_with_its_meter_and_chargers_inline(operator
             "chargers-0-host": "192.0.2.21", "chargers-0-phase_rotation": "L2L3L1", "chargers-0-phases": 3,
             "chargers-0-min_current_a": 6, "chargers-0-max_current_a": 16, "chargers-0-priority": 0,
             "power_caps-TOTAL_FORMS": 0, "power_caps-INITIAL_FORMS": 0,
+            "recurring_caps-TOTAL_FORMS": 0, "recurring_caps-INITIAL_FORMS": 0,
         },
     )
     assert response.status_code == 302, response.context["adminform"].form.errors if response.context else response
@@ -113,6 +114,7 @@ def test_inline_chargers_are_checked_together_against_the_fallback(operator_a, t
             "chargers-0-host": "", "chargers-0-phase_rotation": "L1L2L3", "chargers-0-phases": 3,
             "chargers-0-min_current_a": 10, "chargers-0-max_current_a": 16, "chargers-0-priority": 0,
             "power_caps-TOTAL_FORMS": 0, "power_caps-INITIAL_FORMS": 0,
+            "recurring_caps-TOTAL_FORMS": 0, "recurring_caps-INITIAL_FORMS": 0,
         },
     )
     assert response.status_code == 200

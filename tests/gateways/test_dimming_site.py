@@ -38,7 +38,8 @@ class WallClock:
         return self.now
 
 
-async def start(tmp_path, *, dimming=None, power_caps=(), wall_clock=None, box: ControlBoxSimulator | None = None):
+async def start(tmp_path, *, dimming=None, power_caps=(), recurring_caps=(), wall_clock=None,
+                box: ControlBoxSimulator | None = None):
     raw = site_config(tmp_path)
     world = SimulatedNetwork(parse_site_config(raw).networks[0], house_load_a=(4.0, 2.0, 3.0), seed=3, meter_port=0)
     await world.start()
@@ -46,6 +47,7 @@ async def start(tmp_path, *, dimming=None, power_caps=(), wall_clock=None, box: 
     if dimming is not None:
         raw["networks"][0]["dimming"] = {"host": "127.0.0.1", "port": box.port if box else 1, **dimming}
     raw["networks"][0]["power_caps"] = list(power_caps)
+    raw["networks"][0]["recurring_caps"] = list(recurring_caps)
     config = parse_site_config(raw)
     world.network = config.networks[0]
     for charger_id in world.stations:
@@ -181,6 +183,37 @@ async def test_a_scheduled_cap_starts_and_ends_on_the_gateways_clock_without_a_s
         await site.cycle()
         assert chargers_power_w(site) > 6900
         assert [(t, s) for t, s, _ in cap_events(site)] == [("power_cap_started", "schedule:41"), ("power_cap_ended", "schedule:41")]
+    finally:
+        await site.agent.close()
+        await site.world.stop()
+
+
+@pytest.mark.asyncio
+async def test_a_weekday_tariff_window_comes_and_goes_by_the_sites_clock_without_a_server(tmp_path):
+    # Weekdays 17:00-20:00 Berlin time; site_config's gateway keeps the site's zone, so the cap names it.
+    caps = [{"source": "schedule", "power_w": 6900, "days": ["mon", "tue", "wed", "thu", "fri"],
+             "start_time": "17:00", "end_time": "20:00", "time_zone": "Europe/Berlin", "id": "12"}]
+    clock = WallClock(datetime(2026, 3, 27, 15, 59, 59, tzinfo=UTC))  # Friday 16:59:59 CET
+    site = await start(tmp_path, recurring_caps=caps, wall_clock=clock)
+    try:
+        await site.cycle()
+        assert chargers_power_w(site) > 6900
+        clock.now = datetime(2026, 3, 27, 16, 0, tzinfo=UTC)  # 17:00 CET
+        result = await site.cycle()
+        assert chargers_power_w(site) <= 6900 and "schedule_cap" in result.allocation.reasons.values()
+        clock.now = datetime(2026, 3, 27, 19, 0, tzinfo=UTC)  # 20:00 CET
+        await site.cycle()
+        assert chargers_power_w(site) > 6900
+        clock.now = datetime(2026, 3, 28, 16, 30, tzinfo=UTC)  # Saturday
+        await site.cycle()
+        assert chargers_power_w(site) > 6900
+        clock.now = datetime(2026, 3, 30, 15, 0, tzinfo=UTC)  # Monday 17:00, now CEST: an hour earlier in UTC
+        await site.cycle()
+        assert chargers_power_w(site) <= 6900
+        assert [(t, s) for t, s, _ in cap_events(site)] == [
+            ("power_cap_started", "schedule:recurring-12"), ("power_cap_ended", "schedule:recurring-12"),
+            ("power_cap_started", "schedule:recurring-12"),
+        ]
     finally:
         await site.agent.close()
         await site.world.stop()
