@@ -79,6 +79,11 @@ class SimulatedGateway:
         """Record from `now_s` on (the first sample is due at once)."""
         self.next_sample_s = now_s
 
+    def stop_recording(self, now_s: float) -> None:
+        """Make what is due up to `now_s` and record no more (the run is over; what is held still goes up)."""
+        self.record_until(now_s)
+        self.next_sample_s = None
+
     def due_unrecorded(self, now_s: float) -> int:
         """Items a real gateway would have recorded by `now_s` that this one makes only at its next upload."""
         if self.next_sample_s is None or now_s < self.next_sample_s:

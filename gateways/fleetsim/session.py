@@ -135,7 +135,7 @@ class GatewaySession:
                 next_config_s += self.schedule.config_interval_s
             next_upload_s += self.schedule.upload_interval_s
         await self._sleep_until(stop_s)
-        self.gateway.record_until(stop_s)
+        self.gateway.stop_recording(stop_s)
 
     async def drain(self, deadline_s: float) -> None:
         """After the run: send what is left, retrying once a second, until acknowledged or `deadline_s`."""
