@@ -67,6 +67,7 @@ class SimulatedGateway:
         """Networks whose meter is lost, with when it comes back."""
         self.samples_made = 0
         self.events_made = 0
+        self._charger_parts: dict[tuple, dict] = {}
 
     def apply_config(self, config: SiteConfig, etag: str | None) -> None:
         """Take a fetched config: the gateway's key, poll interval and networks."""
@@ -120,27 +121,37 @@ class SimulatedGateway:
             back_s = at_s + self.rng.uniform(5.0, 2 * MEAN_OUTAGE_S - 5.0)
             self.meter_back_s[network.key] = back_s
             made += self._event("meter_lost", network.key, ts, "simulated: no answer within the read timeout")
-        self._add(self._sample(network, ts, meter_lost=back_s is not None).to_dict())
+        self._add(self._sample(network, ts, meter_lost=back_s is not None))
         self.samples_made += 1
         return made + 1
 
-    def _sample(self, network: SimNetwork, ts: str, *, meter_lost: bool) -> TelemetrySample:
+    def _sample(self, network: SimNetwork, ts: str, *, meter_lost: bool) -> dict:
         rng = self.rng
         if meter_lost:
             grid = None
             headroom = None
             setpoint_a, reason = 6.0, "fallback"
         else:
-            grid = (round(rng.uniform(8, 24), 2), round(rng.uniform(8, 24), 2), round(rng.uniform(8, 24), 2))
-            headroom = tuple(round(32 - value, 2) for value in grid)
+            grid = (round(8 + 16 * rng.random(), 2), round(8 + 16 * rng.random(), 2), round(8 + 16 * rng.random(), 2))
+            headroom = (round(32 - grid[0], 2), round(32 - grid[1], 2), round(32 - grid[2], 2))
             setpoint_a, reason = float(rng.choice((6, 10, 16))), "fair_share"
-        chargers = {
-            key: ChargerSample(current_a=(setpoint_a, setpoint_a, setpoint_a), setpoint_a=setpoint_a, reason=reason,
-                               failsafe_confirmed=True)
-            for key in network.charger_keys
-        }
-        return TelemetrySample(seq=0, ts=ts, network=network.key, mode="fallback" if meter_lost else "normal",
-                               grid_current_a=grid, headroom_a=headroom, chargers=chargers)
+        sample = TelemetrySample(seq=0, ts=ts, network=network.key, mode="fallback" if meter_lost else "normal",
+                                 grid_current_a=grid, headroom_a=headroom).to_dict()
+        sample["chargers"] = self._chargers(network, setpoint_a, reason)
+        return sample
+
+    def _chargers(self, network: SimNetwork, setpoint_a: float, reason: str) -> dict:
+        """The chargers' part of a sample; it takes few values, so each is built (and serialised) once and shared."""
+        key = (network.key, setpoint_a, reason)
+        chargers = self._charger_parts.get(key)
+        if chargers is None:
+            chargers = {
+                charger_key: ChargerSample(current_a=(setpoint_a,) * 3, setpoint_a=setpoint_a, reason=reason,
+                                           failsafe_confirmed=True).to_dict()
+                for charger_key in network.charger_keys
+            }
+            self._charger_parts[key] = chargers
+        return chargers
 
     def _event(self, type_: str, network_key: str, ts: str, detail: str) -> int:
         event = TelemetryEvent(seq=0, ts=ts, network=network_key, type=type_, detail=detail, subject="meter")
