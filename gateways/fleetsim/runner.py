@@ -92,6 +92,7 @@ async def run_gateways(tokens: list[str], options: SimOptions, begin_s: float, f
         now = time.time()
         stats.backlog[name] = [gateway.backlog(now) for gateway in gateways]
         stats.backlog_at_s[name] = at_s
+        stats.acked_at[name] = stats.items_acked
 
     async with httpx.AsyncClient(base_url=options.server.rstrip("/") + "/api/gateway/v1/", timeout=options.timeout_s,
                                  limits=limits) as client:

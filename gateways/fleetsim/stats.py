@@ -81,6 +81,8 @@ class RunStats:
     backlog: dict[str, list[int]] = field(default_factory=dict)
     """Per snapshot name ("start", "middle", "end", "after_drain"): every gateway's backlog."""
     backlog_at_s: dict[str, float] = field(default_factory=dict)
+    acked_at: dict[str, int] = field(default_factory=dict)
+    """Per snapshot name: items acknowledged so far, for the steady stored rate between snapshots."""
     per_gateway: list[dict] = field(default_factory=list)
     """Each gateway's key, highest seq issued and the server's mark at the end."""
 
@@ -99,6 +101,7 @@ class RunStats:
             "statuses": dict(self.statuses), "config_statuses": dict(self.config_statuses),
             "items_sent": self.items_sent, "items_acked": self.items_acked, "samples_made": self.samples_made,
             "events_made": self.events_made, "backlog": self.backlog, "backlog_at_s": self.backlog_at_s,
+            "acked_at": self.acked_at,
             "per_gateway": self.per_gateway,
         }
 
@@ -120,8 +123,17 @@ class RunStats:
                 total.backlog.setdefault(name, []).extend(values)
             for name, at_s in part["backlog_at_s"].items():
                 total.backlog_at_s.setdefault(name, at_s)
+            for name, acked in part["acked_at"].items():
+                total.acked_at[name] = total.acked_at.get(name, 0) + acked
             total.per_gateway.extend(part["per_gateway"])
         return total
+
+    def steady_acked_per_s(self) -> float | None:
+        """Items acknowledged per second between the start and the end snapshot (after the first uploads)."""
+        if "start" not in self.acked_at or "end" not in self.acked_at:
+            return None
+        span_s = self.backlog_at_s["end"] - self.backlog_at_s["start"]
+        return (self.acked_at["end"] - self.acked_at["start"]) / span_s if span_s > 0 else None
 
     def summary(self, *, duration_s: float, items_per_interval: float, per_gateway: bool = True) -> dict:
         """The figures of the run: uploads, p50/p99 latency, errors, backlog at start/middle/end, items."""
@@ -143,7 +155,7 @@ class RunStats:
             "latency_max_s": latencies[-1] if latencies else None,
             "items_sent": self.items_sent,
             "items_acked": self.items_acked,
-            "acked_per_s": self.items_acked / duration_s if duration_s else None,
+            "acked_per_s_steady": self.steady_acked_per_s(),
             "samples_made": self.samples_made,
             "events_made": self.events_made,
             "backlog": snapshots,
