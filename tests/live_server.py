@@ -19,9 +19,11 @@ BIN = Path(sys.executable).parent
 class Server:
     """The fleet app under gunicorn; `stop()` and `start()` again to take it away mid-run."""
 
-    def __init__(self, port: int, workers: int = 2, env: dict[str, str] | None = None):
+    def __init__(self, port: int, workers: int = 2, env: dict[str, str] | None = None, preload: bool = False):
         self.port = port
         self.workers = workers
+        self.preload = preload
+        """Load the app once in gunicorn's master before forking: a restart costs one Django start, not one per worker."""
         self.process: subprocess.Popen | None = None
         self.env = {
             **os.environ,
@@ -39,7 +41,7 @@ class Server:
         """Start gunicorn and wait until it answers."""
         self.process = subprocess.Popen(
             [str(BIN / "gunicorn"), "fleet.wsgi", "-b", f"127.0.0.1:{self.port}", "-w", str(self.workers),
-             "--log-level", "warning"],
+             "--log-level", "warning", *(["--preload"] if self.preload else [])],
             cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
 
