@@ -4,8 +4,9 @@ The requests are those of `gateways.sync`: `GET config` with `If-None-Match`
 and the agent's headers, `POST telemetry` with the oldest unacknowledged items
 (at most `MAX_BATCH_ITEMS`), sent again after an error or a timeout until the
 server's `acked_seq` covers them. A gateway that is behind sends batch after
-batch at once, as the agent catches up after an outage; one that fails waits
-for its next upload time.
+batch at once, as the agent catches up after an outage; one that fails (no
+answer, or a 5xx) waits twice as long each time, up to a minute, as
+`TelemetryUpload.run` does, so a struggling server is not buried in resends.
 """
 
 from __future__ import annotations
@@ -38,6 +39,20 @@ def encode(body: dict) -> bytes:
     if _orjson_dumps is not None:
         return _orjson_dumps(body)
     return json.dumps(body, separators=(",", ":")).encode()
+
+
+MAX_BACKOFF_S = 60.0
+"""The agent's longest pause between uploads while the server fails (`TelemetryUpload.run`)."""
+
+
+def server_failed(status: str) -> bool:
+    """Whether an upload's outcome means the server is unreachable or failing (the agent's `reachable = False`)."""
+    return status in ("timeout", "error") or status.startswith("5")
+
+
+def next_pause_s(pause_s: float, failed: bool, interval_s: float, max_backoff_s: float = MAX_BACKOFF_S) -> float:
+    """The pause before the next upload: the interval, doubled after each failure up to `max_backoff_s`."""
+    return min(max_backoff_s, max(pause_s, interval_s) * 2) if failed else interval_s
 
 
 @dataclass(frozen=True)
@@ -109,12 +124,18 @@ class GatewaySession:
         self.stats.record_upload(record)
         return record
 
-    async def send_backlog(self, deadline_s: float | None = None) -> None:
-        """Send batch after batch while each succeeds and items are left (catching up), until `deadline_s`."""
+    async def send_backlog(self, deadline_s: float | None = None) -> bool:
+        """Send batch after batch while each succeeds and items are left (catching up), until `deadline_s`.
+
+        Returns False when the server failed (no answer or a 5xx), for the caller to back off.
+        """
         while self.gateway.unacked and (deadline_s is None or self.clock() < deadline_s):
             record = await self.upload_once()
-            if record is None or record.status != "200" or record.items_acked == 0:
-                return
+            if record is None:
+                return True
+            if record.status != "200" or record.items_acked == 0:
+                return not server_failed(record.status)
+        return True
 
     async def run(self, stop_s: float) -> None:
         """Fetch the config, then record and upload on the schedule until `stop_s` (recording up to it)."""
@@ -126,14 +147,16 @@ class GatewaySession:
         self.gateway.start_recording(now)
         next_config_s = now + self.schedule.config_interval_s
         next_upload_s = now + self.schedule.first_upload_delay_s
+        pause_s = self.schedule.upload_interval_s
         while next_upload_s < stop_s:
             await self._sleep_until(next_upload_s)
             self.gateway.record_until(self.clock())
-            await self.send_backlog(deadline_s=stop_s)
+            answered = await self.send_backlog(deadline_s=stop_s)
             if self.clock() >= next_config_s:
                 await self.fetch_config()
                 next_config_s += self.schedule.config_interval_s
-            next_upload_s += self.schedule.upload_interval_s
+            pause_s = next_pause_s(pause_s, not answered, self.schedule.upload_interval_s)
+            next_upload_s += pause_s
         await self._sleep_until(stop_s)
         self.gateway.stop_recording(stop_s)
 

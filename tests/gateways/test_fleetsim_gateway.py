@@ -6,6 +6,7 @@ import pytest
 
 from gateways.fleetsim.gateway import SimulatedGateway
 from gateways.fleetsim.runner import NotLoopback, require_loopback
+from gateways.fleetsim.session import next_pause_s, server_failed
 from gateways.fleetsim.stats import backlog_growing
 from gateways.protocol import parse_batch, parse_site_config
 
@@ -182,3 +183,20 @@ def test_a_backlog_grows_when_it_ends_past_two_intervals_and_rising(start, middl
     snapshots = {name: {"mean": mean} for name, mean in (("start", start), ("middle", middle), ("end", end))}
 
     assert backlog_growing(snapshots, items_per_interval=15) is growing
+
+
+@pytest.mark.parametrize("status, failed", [
+    ("200", False), ("400", False), ("429", False),  # answered: the server is there
+    ("500", True), ("503", True), ("timeout", True), ("error", True),
+])
+def test_no_answer_or_a_5xx_counts_as_a_failing_server(status, failed):
+    assert server_failed(status) is failed
+
+
+def test_uploads_back_off_while_the_server_fails_as_the_agents_do():
+    pauses, pause_s = [], 15.0
+    for failed in (True, True, True, True, False):
+        pause_s = next_pause_s(pause_s, failed, interval_s=15.0)
+        pauses.append(pause_s)
+
+    assert pauses == [30.0, 60.0, 60.0, 60.0, 15.0]
