@@ -257,9 +257,11 @@ def main() -> None:
         processes.append(web)
         roots = {"web": web.pid, "postgres": int((postgres.base / "data" / "postmaster.pid").read_text().split()[0])}
         if not args.no_worker:
-            worker = subprocess.Popen([str(BIN / "celery"), "-A", "fleet", "worker", "-B", "--concurrency", "1",
-                                       "--loglevel", "WARNING"], cwd=ROOT, env=os.environ.copy(),
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            worker = subprocess.Popen(
+                [str(BIN / "celery"), "-A", "fleet", "worker", "-B", "--concurrency", "1", "--loglevel", "WARNING",
+                 "--schedule", str(workdir / "celerybeat-schedule")],  # beat's state file, not in the repository
+                cwd=ROOT, env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )
             processes.append(worker)
             roots["worker"] = worker.pid
         wait_for_server(server_url)
