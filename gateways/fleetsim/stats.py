@@ -45,16 +45,20 @@ def backlog_snapshot(backlogs: list[int], at_s: float, items_per_interval: float
 
 
 def backlog_growing(snapshots: dict[str, dict], items_per_interval: float) -> bool:
-    """Whether the gateways fall behind: at the end, the mean backlog is past two upload intervals' worth and rising.
+    """Whether the gateways fall behind: the mean backlog rises steadily, or ends past two upload intervals' worth and rising.
 
     Between uploads a healthy gateway holds up to one interval's worth (half
-    of it on average), so a mean above two intervals at the end that is also
-    higher than in the middle means the server no longer keeps up.
+    of it on average over a fleet whose uploads are spread), and that mean
+    hardly moves. A mean that climbs from start to middle to end by more than
+    half an interval's worth, or that ends above two intervals and higher
+    than in the middle, means the server no longer keeps up.
     """
-    middle, end = snapshots.get("middle"), snapshots.get("end")
+    start, middle, end = (snapshots.get(name) for name in ("start", "middle", "end"))
     if not middle or not end:
         return False
-    return end["mean"] > 2 * items_per_interval and end["mean"] > middle["mean"]
+    if end["mean"] > 2 * items_per_interval and end["mean"] > middle["mean"]:
+        return True
+    return bool(start) and start["mean"] < middle["mean"] < end["mean"] and end["mean"] - start["mean"] > items_per_interval / 2
 
 
 def percentile(sorted_values: list[float], fraction: float) -> float | None:

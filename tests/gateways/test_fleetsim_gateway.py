@@ -176,10 +176,12 @@ def test_servers_off_this_machine_are_refused(url):
 
 @pytest.mark.parametrize("start, middle, end, growing", [
     (7.5, 7.6, 7.4, False),     # between uploads: half an interval's worth on average
-    (7.5, 20.0, 45.0, True),    # falling behind
+    (7.5, 8.0, 8.6, False),     # a little noise upwards
+    (14.5, 21.8, 28.1, True),   # climbing steadily, still under two intervals
+    (7.5, 20.0, 45.0, True),    # far behind and falling further
     (40.0, 45.0, 20.0, False),  # was behind, catching up
 ])
-def test_a_backlog_grows_when_it_ends_past_two_intervals_and_rising(start, middle, end, growing):
+def test_a_backlog_grows_when_it_climbs_steadily_or_ends_past_two_intervals_and_rising(start, middle, end, growing):
     snapshots = {name: {"mean": mean} for name, mean in (("start", start), ("middle", middle), ("end", end))}
 
     assert backlog_growing(snapshots, items_per_interval=15) is growing
