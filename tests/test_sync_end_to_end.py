@@ -6,7 +6,6 @@ the agent produced is either stored on the server exactly once or still in the
 agent's buffer above the acknowledged mark: nothing missing, nothing doubled.
 """
 
-import os
 import signal
 import sqlite3
 import subprocess
@@ -21,41 +20,10 @@ from fleet.models import (
     Charger, ChargingNetwork, Gateway, Meter, Organization, Site, TelemetryEvent, TelemetryGap, TelemetrySample,
 )
 from fleet.services.gateway_tokens import gateway_issue_token
-from tests.processes import free_port, test_database_url, wait_until
+from tests.live_server import Server
+from tests.processes import free_port, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
-
-
-class Server:
-    """gunicorn serving the fleet app on a loopback port, against the test database."""
-
-    def __init__(self, port: int):
-        self.port = port
-        self.process = None
-        self.env = {
-            **os.environ,
-            "DATABASE_URL": test_database_url(),
-            "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-        }
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [str(BIN / "gunicorn"), "fleet.wsgi", "-b", f"127.0.0.1:{self.port}", "-w", "2", "--log-level", "warning"],
-            cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-
-        def up():
-            try:
-                return httpx.get(f"http://127.0.0.1:{self.port}/api/schema/", timeout=1).status_code in (200, 401, 403)
-            except httpx.HTTPError:
-                return False
-
-        wait_until(up, 30, "gunicorn to answer")
-
-    def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        self.process.wait(timeout=20)
 
 
 def stored_seqs(gateway: Gateway) -> list[int]:

@@ -21,12 +21,18 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def gateway_token_new() -> tuple[str, str, str]:
+    """A new token in clear with what is stored of it: (token, hash, prefix shown); for issuing in bulk."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    return token, _hash(token), token[:_PREFIX_SHOWN_CHARS]
+
+
 def gateway_issue_token(gateway: Gateway) -> str:
     """Give the gateway a new token, replacing any earlier one, and return it in clear (the only time)."""
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token, token_hash, token_prefix = gateway_token_new()
     with transaction.atomic():
-        gateway.token_hash = _hash(token)
-        gateway.token_prefix = token[:_PREFIX_SHOWN_CHARS]
+        gateway.token_hash = token_hash
+        gateway.token_prefix = token_prefix
         gateway.token_revoked_at = None
         gateway.save(update_fields=["token_hash", "token_prefix", "token_revoked_at"])
     return token

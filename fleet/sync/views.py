@@ -39,12 +39,26 @@ class RawJSONParser(BaseParser):
             raise TelemetryError("(body)", str(problem)) from None
 
 
+class GatewayRateThrottle(ScopedRateThrottle):
+    """The `gateway` rate for each gateway on its own.
+
+    DRF's scoped throttle keys on `request.user.pk`; the gateway principal has
+    none, so every gateway of the fleet would share a single bucket and ten
+    gateways could throttle ten thousand.
+    """
+
+    def get_cache_key(self, request, view):
+        if isinstance(request.auth, Gateway):
+            return self.cache_format % {"scope": self.scope, "ident": f"gateway-{request.auth.pk}"}
+        return super().get_cache_key(request, view)
+
+
 class GatewayView(APIView):
     """Common settings of the sync endpoints."""
 
     authentication_classes = [GatewayTokenAuthentication]
     permission_classes = [IsGateway]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [GatewayRateThrottle]
     throttle_scope = "gateway"
 
     def gateway(self) -> Gateway:
