@@ -8,7 +8,6 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import serializers, status
 from rest_framework.parsers import BaseParser
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from gateways.protocol import TelemetryError, parse_batch
@@ -19,6 +18,7 @@ from fleet.models import Gateway
 from fleet.services.site_config import SiteConfigInconsistent, config_etag, site_config_build
 from fleet.services.telemetry_ingest import telemetry_ingest, telemetry_network_ids
 from fleet.sync.auth import GatewayTokenAuthentication, IsGateway
+from fleet.sync.throttling import GatewayRateThrottle
 
 VERSION_HEADER = "X-FuseGuard-Version"
 
@@ -44,8 +44,7 @@ class GatewayView(APIView):
 
     authentication_classes = [GatewayTokenAuthentication]
     permission_classes = [IsGateway]
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "gateway"
+    throttle_classes = [GatewayRateThrottle]
 
     def gateway(self) -> Gateway:
         """The calling gateway."""
