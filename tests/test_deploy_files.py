@@ -9,7 +9,10 @@
 - the Dockerfile installs what pyproject.toml packages, as a non-root user;
 - the gateway's systemd unit passes `systemd-analyze verify` and keeps a low
   exposure score, where systemd-analyze exists;
-- the example site config passes `python -m gateways check` and shows every key.
+- the example site config passes `python -m gateways check` and shows every key;
+- web and worker scale (`--scale`), beat cannot, and the Caddyfile balances over
+  every web replica (and passes `caddy validate` where caddy exists; the
+  scale-out test runs it against two live web servers).
 """
 
 from __future__ import annotations
@@ -239,6 +242,17 @@ def test_the_proxy_skips_a_replica_that_is_down_and_retries_elsewhere():
     assert settings.get("lb_policy") in ("least_conn", "round_robin"), "spread requests, not random bursts"
     assert settings.get("lb_try_duration", "0s") != "0s", "a request refused by a stopping replica must try another"
     assert settings.get("fail_duration", "0s") != "0s", "passive health checks: Caddy runs no active ones for dynamic upstreams"
+
+
+def test_the_caddyfile_passes_caddy_validate(tmp_path):
+    caddy = shutil.which("caddy")
+    if caddy is None:
+        pytest.skip("caddy is not installed here (Debian package caddy); the Caddyfile was checked by the rules above only")
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path / "data"),
+           "XDG_CONFIG_HOME": str(tmp_path / "config"), "FUSEGUARD_DOMAIN": "fleet.example.com"}
+    result = subprocess.run([caddy, "validate", "--config", str(CADDYFILE), "--adapter", "caddyfile"],
+                            env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_only_the_reverse_proxy_publishes_ports():

@@ -12,13 +12,18 @@ the suite's PostgreSQL and Redis. Nothing but those two servers connects them.
   is stored exactly once, every answer acknowledges exactly what is stored,
   and each web server (named in the `X-FuseGuard-Node` header and in its
   access log) served its share.
+- The shipped reverse proxy config (deploy/Caddyfile, with a test port and a
+  stand-in for Docker's DNS) spreads requests over both web servers, and a
+  replica that is listed but down costs no failed request.
 - A burst of alert evaluations fired at the broker runs on both workers.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -33,10 +38,12 @@ from django.utils import timezone
 from fleet.models import Charger, ChargingNetwork, Gateway, Organization, Site, TelemetryEvent, TelemetrySample
 from fleet.node_header import NODE_HEADER
 from fleet.services.gateway_tokens import gateway_issue_token
+from tests.dns_stub import DnsStub
 from tests.processes import free_port, test_database_url, wait_until
 from tests.telemetry_builders import batch_of, realistic_items
 
 ROOT = Path(__file__).resolve().parents[1]
+CADDYFILE = ROOT / "deploy" / "Caddyfile"
 BIN = Path(sys.executable).parent
 TELEMETRY_URL = "/api/gateway/v1/telemetry"
 
@@ -47,6 +54,9 @@ BOTH_AT_ONCE = {2, 6, 10}
 """Batches sent to both web servers at the same moment."""
 SENT_AGAIN_LATER = {4, 8}
 """Batches sent once more, to the other web server, after the next batch was acknowledged."""
+REPLICA_ADDRESSES = ["127.0.0.2", "127.0.0.3"]
+"""One loopback address per web replica, all on the same port: as containers on a compose network."""
+DOWN_REPLICA_ADDRESS = "127.0.0.4"
 
 
 def node_env() -> dict[str, str]:
@@ -54,14 +64,17 @@ def node_env() -> dict[str, str]:
     return {
         **os.environ,
         "DATABASE_URL": test_database_url(),
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DJANGO_ALLOWED_HOSTS": ",".join(["localhost", "127.0.0.1", *REPLICA_ADDRESSES]),
         "LOG_LEVEL": "WARNING",
     }
 
 
-def stop_process(process: subprocess.Popen) -> None:
-    if process.poll() is None:
+def stop_processes(*processes: subprocess.Popen) -> None:
+    """SIGTERM to all first, then wait for each: they shut down side by side."""
+    running = [process for process in processes if process.poll() is None]
+    for process in running:
         process.send_signal(signal.SIGTERM)
+    for process in running:
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
@@ -69,22 +82,37 @@ def stop_process(process: subprocess.Popen) -> None:
             process.wait()
 
 
-class WebServer:
-    """One web replica: gunicorn with two worker processes on its own loopback port, logging each request."""
+def port_free_on(addresses: list[str]) -> int:
+    """A TCP port nothing listens on at any of these loopback addresses (replicas share the port, like containers)."""
+    for _ in range(50):
+        port = free_port()
+        try:
+            for address in addresses:
+                with socket.socket() as probe:
+                    probe.bind((address, port))
+        except OSError:
+            continue
+        return port
+    raise RuntimeError(f"no common free port on {addresses}")
 
-    def __init__(self, name: str, log_dir: Path):
+
+class WebServer:
+    """One web replica: gunicorn with two worker processes on its own loopback address, logging each request."""
+
+    def __init__(self, name: str, address: str, port: int, log_dir: Path):
         self.name = name
-        self.port = free_port()
+        self.address = address
+        self.port = port
         self.access_log = log_dir / f"{name}-access.log"
         self.process = subprocess.Popen(
-            [str(BIN / "gunicorn"), "fleet.wsgi", "-b", f"127.0.0.1:{self.port}", "-w", "2", "--log-level", "warning",
+            [str(BIN / "gunicorn"), "fleet.wsgi", "-b", f"{address}:{port}", "-w", "2", "--log-level", "warning",
              "--access-logfile", str(self.access_log), "--access-logformat", '%(p)s "%(r)s" %(s)s'],
             cwd=ROOT, env=node_env(), stdout=subprocess.DEVNULL, stderr=open(log_dir / f"{name}-error.log", "w"),
         )
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.address}:{self.port}"
 
     def answers(self) -> bool:
         try:
@@ -120,13 +148,13 @@ class Worker:
 def web_servers(django_db_setup, tmp_path_factory):
     """Two web replicas, started together, stopped after this module's tests."""
     log_dir = tmp_path_factory.mktemp("web")
-    servers = [WebServer("web-a", log_dir), WebServer("web-b", log_dir)]
+    port = port_free_on(REPLICA_ADDRESSES)
+    servers = [WebServer(name, address, port, log_dir) for name, address in zip(("web-a", "web-b"), REPLICA_ADDRESSES)]
     try:
         wait_until(lambda: all(server.answers() for server in servers), 60, "both gunicorn servers to answer")
         yield servers
     finally:
-        for server in servers:
-            stop_process(server.process)
+        stop_processes(*(server.process for server in servers))
 
 
 @pytest.fixture(scope="module")
@@ -144,8 +172,7 @@ def workers(django_db_setup, tmp_path_factory):
         wait_until(both_answer, 60, "both Celery workers to answer a ping", poll_s=0.5)
         yield started
     finally:
-        for worker in started:
-            stop_process(worker.process)
+        stop_processes(*(worker.process for worker in started))
 
 
 class SiteAgent:
@@ -260,3 +287,54 @@ def test_a_burst_of_alert_evaluations_runs_on_both_workers(workers):
     assert all(count > 0 for count in per_worker.values()), f"one worker ran the whole burst: {per_worker}"
     for worker in workers:
         assert "Traceback" not in worker.log.read_text(), worker.log.read_text()[-3000:]
+
+
+def caddyfile_for_loopback(proxy_port: int, replica_port: int, dns_port: int) -> str:
+    """The shipped Caddyfile with only what loopback needs changed: plain HTTP on a test port, no admin
+    endpoint, the replicas' port, and the DNS stub as the resolver that Docker's DNS is in compose."""
+    shipped = CADDYFILE.read_text()
+    site, upstreams = "{$FUSEGUARD_DOMAIN} {", "dynamic a web 8000 {"
+    assert site in shipped and upstreams in shipped, "the Caddyfile changed shape: update this test"
+    return "{\n\tadmin off\n}\n" + shipped.replace(site, f"http://127.0.0.1:{proxy_port} {{").replace(
+        upstreams, f"dynamic a web {replica_port} {{\n\t\t\tresolvers udp/127.0.0.1:{dns_port}"
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_the_shipped_proxy_config_spreads_requests_over_every_web_replica(web_servers, tmp_path):
+    caddy = shutil.which("caddy")
+    if caddy is None:
+        pytest.skip("caddy is not installed here (Debian package caddy); the proxy config was checked statically only")
+    # A third replica that is listed but down (nothing listens there), as a container that is stopping.
+    dns = DnsStub("web", [*REPLICA_ADDRESSES, DOWN_REPLICA_ADDRESS])
+    proxy = f"http://127.0.0.1:{free_port()}"
+    config = tmp_path / "Caddyfile"
+    config.write_text(caddyfile_for_loopback(int(proxy.rpartition(":")[2]), web_servers[0].port, dns.port))
+    home = {"HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path / "data"), "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    log = tmp_path / "caddy.log"
+    process = subprocess.Popen([caddy, "run", "--config", str(config), "--adapter", "caddyfile"],
+                               env={"PATH": os.environ["PATH"], **home}, stdout=open(log, "w"), stderr=subprocess.STDOUT)
+    agent = SiteAgent(0)
+    try:
+        def proxied() -> bool:
+            try:
+                return httpx.get(f"{proxy}/api/schema/", timeout=2).status_code in (200, 401, 403)
+            except httpx.HTTPError:
+                return False
+
+        wait_until(proxied, 30, "Caddy to proxy a request")
+        with httpx.Client(base_url=proxy, headers=agent.headers, timeout=10) as client:
+            responses = [client.get("/api/gateway/v1/config") for _ in range(40)]
+    finally:
+        stop_processes(process)
+        dns.stop()
+
+    # Every request answered, although the DNS also listed a replica that refuses connections.
+    assert [response.status_code for response in responses] == [200] * 40, log.read_text()[-2000:]
+    served_by = Counter(
+        server.name for response in responses for server in web_servers if server.serves_from(response.headers[NODE_HEADER])
+    )
+    assert sum(served_by.values()) == 40
+    assert all(served_by[server.name] >= 5 for server in web_servers), served_by
+    assert ("web", 1) in dns.queries, f"the replicas were not looked up by the service name: {dns.queries}"
