@@ -9,7 +9,10 @@
 - the Dockerfile installs what pyproject.toml packages, as a non-root user;
 - the gateway's systemd unit passes `systemd-analyze verify` and keeps a low
   exposure score, where systemd-analyze exists;
-- the example site config passes `python -m gateways check` and shows every key.
+- the example site config passes `python -m gateways check` and shows every key;
+- web and worker scale (`--scale`), beat cannot, and the Caddyfile balances over
+  every web replica (and passes `caddy validate` where caddy exists; the
+  scale-out test runs it against two live web servers).
 """
 
 from __future__ import annotations
@@ -161,6 +164,95 @@ def test_celery_runs_one_worker_service_and_exactly_one_beat():
     workers = [name for name, command in commands.items() if command[:4] == ["celery", "-A", "fleet", "worker"]]
     assert beats == ["beat"] and workers == ["worker"]
     assert services["beat"].get("deploy", {}).get("replicas", 1) == 1
+
+
+# --- scaling out: `docker compose up --scale web=3 --scale worker=4` -----------------
+
+SCALED_SERVICES = ("web", "worker")
+
+
+def caddy_proxy_block() -> str:
+    """The text of the Caddyfile's reverse_proxy directive, from its name to its matching closing brace."""
+    caddyfile = "\n".join(line for line in text(CADDYFILE).splitlines() if not line.lstrip().startswith("#"))
+    start = caddyfile.find("reverse_proxy")
+    assert start >= 0, "the Caddyfile has no reverse_proxy"
+    depth, position = 0, caddyfile.find("{", start)
+    for position in range(position, len(caddyfile)):
+        depth += {"{": 1, "}": -1}.get(caddyfile[position], 0)
+        if depth == 0:
+            break
+    return caddyfile[start:position + 1]
+
+
+def gunicorn_port() -> int:
+    """The port gunicorn binds in the image (its CMD's --bind 0.0.0.0:PORT)."""
+    match = re.search(r'"--bind", "0\.0\.0\.0:(\d+)"', text(DOCKERFILE))
+    assert match, "the Dockerfile's CMD binds no port"
+    return int(match.group(1))
+
+
+def test_web_and_worker_can_be_scaled_no_fixed_names_or_host_ports():
+    services = compose()["services"]
+    for name in SCALED_SERVICES:
+        service = services[name]
+        assert "container_name" not in service, f"{name}: a fixed container name stops --scale"
+        assert "hostname" not in service, f"{name}: every replica would share one host name"
+        assert not service.get("ports"), f"{name}: a host port can be bound by one replica only"
+        assert service.get("deploy", {}).get("replicas", 1) >= 1
+
+
+def test_beat_cannot_be_scaled_past_one():
+    """Compose refuses `--scale beat=2` for a service with a container_name: a second beat is an error, not a double schedule."""
+    beat = compose()["services"]["beat"]
+    assert beat.get("container_name")
+    assert beat.get("deploy", {}).get("replicas", 1) == 1
+
+
+def test_each_worker_replica_has_its_own_celery_node_name():
+    command = compose()["services"]["worker"]["command"]
+    assert "--hostname" in command, "without it Celery's default (celery@<container>) applies; say so explicitly"
+    node_name = command[command.index("--hostname") + 1]
+    assert "%h" in node_name, "replicas need distinct node names: the container's host name (%h) is unique per replica"
+
+
+def test_app_containers_write_nothing_to_their_own_disk():
+    """State lives in PostgreSQL and Redis; what a replica writes locally (tmpfs) dies with it and differs per replica."""
+    services = compose()["services"]
+    for name in SCALED_SERVICES + ("beat",):
+        service = services[name]
+        assert service["read_only"] is True, name
+        writable = [volume for volume in service.get("volumes", []) if not str(volume).endswith(":ro")]
+        assert writable == [], f"{name} mounts a writable volume: {writable}"
+
+
+def test_the_proxy_balances_over_every_web_replica():
+    block = caddy_proxy_block()
+    # Docker's DNS answers the service name with every replica's address; a static `web:8000` would too,
+    # but only once, when Caddy starts: replicas added later would never get traffic.
+    dynamic = re.search(r"^\s*dynamic\s+a\s+(\S+)\s+(\d+)", block, flags=re.MULTILINE)
+    assert dynamic, "reverse_proxy must look the web replicas up dynamically (dynamic a web PORT)"
+    assert dynamic.group(1) == "web" and int(dynamic.group(2)) == gunicorn_port()
+    assert re.search(r"^\s*refresh\s+\d+s", block, flags=re.MULTILINE), "refresh the replica list every few seconds"
+    assert not re.search(r"\bweb:\d+", block), "a static upstream next to the dynamic one"
+
+
+def test_the_proxy_skips_a_replica_that_is_down_and_retries_elsewhere():
+    block = caddy_proxy_block()
+    settings = dict(re.findall(r"^\s*(lb_policy|lb_try_duration|fail_duration|max_fails)\s+(\S+)", block, flags=re.MULTILINE))
+    assert settings.get("lb_policy") in ("least_conn", "round_robin"), "spread requests, not random bursts"
+    assert settings.get("lb_try_duration", "0s") != "0s", "a request refused by a stopping replica must try another"
+    assert settings.get("fail_duration", "0s") != "0s", "passive health checks: Caddy runs no active ones for dynamic upstreams"
+
+
+def test_the_caddyfile_passes_caddy_validate(tmp_path):
+    caddy = shutil.which("caddy")
+    if caddy is None:
+        pytest.skip("caddy is not installed here (Debian package caddy); the Caddyfile was checked by the rules above only")
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path / "data"),
+           "XDG_CONFIG_HOME": str(tmp_path / "config"), "FUSEGUARD_DOMAIN": "fleet.example.com"}
+    result = subprocess.run([caddy, "validate", "--config", str(CADDYFILE), "--adapter", "caddyfile"],
+                            env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_only_the_reverse_proxy_publishes_ports():

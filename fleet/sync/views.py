@@ -8,7 +8,6 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import serializers, status
 from rest_framework.parsers import BaseParser
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from gateways.protocol import TelemetryError, parse_batch
@@ -19,6 +18,7 @@ from fleet.models import Gateway
 from fleet.services.site_config import SiteConfigInconsistent, config_etag, site_config_build
 from fleet.services.telemetry_ingest import telemetry_ingest, telemetry_network_ids
 from fleet.sync.auth import GatewayTokenAuthentication, IsGateway
+from fleet.sync.throttling import GatewayRateThrottle
 
 VERSION_HEADER = "X-FuseGuard-Version"
 
@@ -39,27 +39,12 @@ class RawJSONParser(BaseParser):
             raise TelemetryError("(body)", str(problem)) from None
 
 
-class GatewayRateThrottle(ScopedRateThrottle):
-    """The `gateway` rate for each gateway on its own.
-
-    DRF's scoped throttle keys on `request.user.pk`; the gateway principal has
-    none, so every gateway of the fleet would share a single bucket and ten
-    gateways could throttle ten thousand.
-    """
-
-    def get_cache_key(self, request, view):
-        if isinstance(request.auth, Gateway):
-            return self.cache_format % {"scope": self.scope, "ident": f"gateway-{request.auth.pk}"}
-        return super().get_cache_key(request, view)
-
-
 class GatewayView(APIView):
     """Common settings of the sync endpoints."""
 
     authentication_classes = [GatewayTokenAuthentication]
     permission_classes = [IsGateway]
     throttle_classes = [GatewayRateThrottle]
-    throttle_scope = "gateway"
 
     def gateway(self) -> Gateway:
         """The calling gateway."""

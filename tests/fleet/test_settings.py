@@ -83,3 +83,32 @@ def test_required_strings_must_be_set(monkeypatch):
 def test_lists_are_comma_separated_without_blanks(monkeypatch):
     monkeypatch.setenv("FG_HOSTS", "a.example, b.example,,")
     assert env_list("FG_HOSTS", []) == ["a.example", "b.example"]
+
+
+# --- behind a connection pooler (deploy/README.md, "Scaling out") -----------------
+
+
+POOLING_PROBE = (
+    "from django.db import connection; from django.contrib.contenttypes.models import ContentType; "
+    "rows = ContentType.objects.iterator(chunk_size=1); next(rows); "
+    "cursor = connection.cursor(); [cursor.execute('SELECT 1') for _ in range(10)]; "
+    "cursor.execute('SELECT count(*) FROM pg_cursors'); "
+    "print(cursor.fetchone()[0], connection.connection.prepare_threshold)"
+)
+"""Server-side cursors open while an `.iterator()` runs, and psycopg's prepare threshold."""
+
+
+@pytest.mark.django_db
+def test_transaction_pooling_turns_off_server_side_cursors_and_prepared_statements_stay_off():
+    """Both break when consecutive transactions may land on different server connections (PgBouncer, transaction mode).
+
+    Django keeps psycopg's prepared statements off by default (prepare_threshold None); this guards that too.
+    """
+    from tests.processes import test_database_url
+
+    pooled = run_manage("shell", "-c", POOLING_PROBE, DATABASE_URL=test_database_url(), DATABASE_TRANSACTION_POOLING="1")
+    assert pooled.returncode == 0, pooled.stdout + pooled.stderr
+    assert pooled.stdout.split()[-2:] == ["0", "None"]
+    direct = run_manage("shell", "-c", POOLING_PROBE, DATABASE_URL=test_database_url())
+    assert direct.returncode == 0, direct.stdout + direct.stderr
+    assert direct.stdout.split()[-2:] == ["1", "None"]
