@@ -62,7 +62,7 @@ install_project() {
 }
 
 ensure_test_services() {
-    # The tests start their own PostgreSQL and Redis servers from these binaries, and drive Chromium.
+    # The tests start their own PostgreSQL and Redis servers from these binaries, drive Chromium and run Caddy.
     local missing=()
     if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
         missing+=(postgresql)
@@ -73,6 +73,8 @@ ensure_test_services() {
     fi
     # The dashboard's end-to-end test drives a real headless browser (Debian's package name).
     command -v chromium >/dev/null || [ -x /usr/bin/chromium ] || missing+=(chromium)
+    # The scale-out tests run the shipped Caddyfile in a real Caddy (Debian's package).
+    command -v caddy >/dev/null || missing+=(caddy)
     if [ "${#missing[@]}" -gt 0 ]; then
         apt_install "${missing[@]}"
     fi
