@@ -5,7 +5,8 @@ charging stations (simulated over their real protocol) and a meter simulator
 that sees the house plus what every station draws, mapped through each
 station's phase rotation. Its voltages jitter, so the agent never takes the
 meter for frozen. A subclass says what a station draws and which limit the
-site must keep.
+site must keep. `simulated_site` starts the in-process kind instead
+(`gateways.simulation`) with an agent regulating it.
 """
 
 from __future__ import annotations
@@ -13,8 +14,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
+from balancing import ControllerSettings
 from balancing.phases import grid_phase
+from gateways.agent import Agent
+from gateways.chargers.registry import DriverContext
+from gateways.chargers.simulated import Vehicle
+from gateways.protocol import parse_site_config
+from gateways.simulation import SimulatedNetwork
 from meters.sim import MeterSimulator
+
+IMMEDIATE = ControllerSettings(increase_interval_s=0, increase_step_a=None, min_pause_s=0, resume_delay_s=0)
+"""Pacing and hysteresis off (they have their own tests in tests/balancing): each cycle shows the safe allocation."""
 
 
 class MeteredSite:
@@ -70,6 +80,28 @@ class MeteredSite:
         for station in self.stations.values():
             await station.close()
         await self.meter.stop()
+
+
+async def simulated_site(raw: dict, *, seed: int, world_clock=None, **agent_options) -> tuple[Agent, SimulatedNetwork]:
+    """The simulated first network of `raw` on a free meter port, a vehicle at every station, and a started agent.
+
+    `raw` is the site config as a dict; it gets the meter simulator's port.
+    `world_clock` drives the simulated stations; `agent_options` go to the
+    `Agent`, and a `clock` among them stamps the drivers' readings too.
+    """
+    world = SimulatedNetwork(parse_site_config(raw).networks[0], house_load_a=(4.0, 2.0, 3.0), seed=seed, meter_port=0,
+                             **({} if world_clock is None else {"clock": world_clock}))
+    await world.start()
+    raw["networks"][0]["meter"]["port"] = world.meter.port
+    config = parse_site_config(raw)
+    world.network = config.networks[0]
+    for charger_id in world.stations:
+        world.plug_in(charger_id, Vehicle(phases=3, max_current_a=16))
+    context = DriverContext(config.gateway, simulated_stations=world.stations,
+                            **({"clock": agent_options["clock"]} if "clock" in agent_options else {}))
+    agent = Agent(config, context=context, controller_settings=IMMEDIATE, **agent_options)
+    await agent.start()
+    return agent, world
 
 
 async def cycle_until(agent, site: MeteredSite, condition, within_s: float = 8.0, check: bool = True) -> None:

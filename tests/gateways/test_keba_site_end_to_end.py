@@ -12,16 +12,14 @@ import socket
 import pytest
 import pytest_asyncio
 
-from balancing import ControllerSettings
 from balancing.phases import grid_phase
 from gateways.agent import Agent
 from gateways.chargers.registry import DriverContext
 from gateways.protocol import parse_site_config
 from gateways.simulators.keba_station import KebaStationModel, Vehicle
 from gateways.simulators.keba_udp_station import KebaUdpStation
-from tests.gateways.site_harness import MeteredSite, cycle_until
+from tests.gateways.site_harness import IMMEDIATE, MeteredSite, cycle_until
 
-IMMEDIATE = ControllerSettings(increase_interval_s=0, increase_step_a=None, min_pause_s=0, resume_delay_s=0)
 LIMIT_A = 25
 STATIONS = {"cp1": ("127.0.0.2", "L1L2L3"), "cp2": ("127.0.0.3", "L2L3L1")}
 

@@ -21,7 +21,6 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from balancing import ControllerSettings
 from balancing.phases import grid_phase
 from gateways.agent import Agent
 from gateways.chargers.registry import DriverContext
@@ -29,11 +28,10 @@ from gateways.failsafe import failsafe_plan
 from gateways.ocpp16.profiles import FAILSAFE_PROFILE_ID, LIVE_PROFILE_ID
 from gateways.protocol import parse_site_config
 from gateways.simulators.ocpp_station import OcppStation, OcppVehicle, StationQuirks
-from tests.gateways.site_harness import MeteredSite, cycle_until, eventually
+from tests.gateways.site_harness import IMMEDIATE, MeteredSite, cycle_until, eventually
 from tests.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-IMMEDIATE = ControllerSettings(increase_interval_s=0, increase_step_a=None, min_pause_s=0, resume_delay_s=0)
 LIMIT_A = 63
 FALLBACK_POWER_W = 6900  # 30 A x 230 V: e.g. the three-phase chargers at 6 A and the single-phase one at 6 A... or less
 PASSWORD = "sixteen-chars-pw!"
