@@ -82,6 +82,16 @@ class MeteredSite:
         await self.meter.stop()
 
 
+@contextlib.asynccontextmanager
+async def agent_beside(site: MeteredSite, config):
+    """A started agent for `config` regulating the running `site`; afterwards the agent and the site are stopped."""
+    agent = Agent(config, context=DriverContext(config.gateway), controller_settings=IMMEDIATE)
+    await agent.start()
+    yield agent
+    await agent.close()
+    await site.stop()
+
+
 async def simulated_site(raw: dict, *, seed: int, world_clock=None, **agent_options) -> tuple[Agent, SimulatedNetwork]:
     """The simulated first network of `raw` on a free meter port, a vehicle at every station, and a started agent.
 

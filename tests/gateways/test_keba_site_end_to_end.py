@@ -13,12 +13,10 @@ import pytest
 import pytest_asyncio
 
 from balancing.phases import grid_phase
-from gateways.agent import Agent
-from gateways.chargers.registry import DriverContext
 from gateways.protocol import parse_site_config
 from gateways.simulators.keba_station import KebaStationModel, Vehicle
 from gateways.simulators.keba_udp_station import KebaUdpStation
-from tests.gateways.site_harness import IMMEDIATE, MeteredSite, cycle_until
+from tests.gateways.site_harness import MeteredSite, agent_beside, cycle_until
 
 LIMIT_A = 25
 STATIONS = {"cp1": ("127.0.0.2", "L1L2L3"), "cp2": ("127.0.0.3", "L2L3L1")}
@@ -89,11 +87,8 @@ async def keba_site(tmp_path):
     for station in world.stations.values():
         station.model.plug_in(Vehicle(max_current_a=16, phases=3))
     world.update_meter()
-    agent = Agent(config, context=DriverContext(config.gateway), controller_settings=IMMEDIATE)
-    await agent.start()
-    yield world, agent
-    await agent.close()
-    await world.stop()
+    async with agent_beside(world, config) as agent:
+        yield world, agent
 
 
 @pytest.mark.slow

@@ -22,13 +22,11 @@ import pytest
 import pytest_asyncio
 
 from balancing.phases import grid_phase
-from gateways.agent import Agent
-from gateways.chargers.registry import DriverContext
 from gateways.failsafe import failsafe_plan
 from gateways.ocpp16.profiles import FAILSAFE_PROFILE_ID, LIVE_PROFILE_ID
 from gateways.protocol import parse_site_config
 from gateways.simulators.ocpp_station import OcppStation, OcppVehicle, StationQuirks
-from tests.gateways.site_harness import IMMEDIATE, MeteredSite, cycle_until, eventually
+from tests.gateways.site_harness import MeteredSite, agent_beside, cycle_until, eventually
 from tests.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -111,11 +109,8 @@ async def ocpp_site(tmp_path):
     world = OcppSite(ocpp_port)
     await world.start()
     config = parse_site_config(site_config(tmp_path, ocpp_port, world.meter.port))
-    agent = Agent(config, context=DriverContext(config.gateway), controller_settings=IMMEDIATE)
-    await agent.start()
-    yield world, agent
-    await agent.close()
-    await world.stop()
+    async with agent_beside(world, config) as agent:
+        yield world, agent
 
 
 @pytest.mark.slow
