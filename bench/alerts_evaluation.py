@@ -20,7 +20,6 @@ Run: .venv/bin/python bench/alerts_evaluation.py [--sites N] [--runs N] [--troub
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
@@ -30,8 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.fleet_database import fleet_database
 from bench.machine import describe
-from tests.services import ThrowawayPostgres
 
 TARGET_S = 1.0
 METERS_PER_SITE = 4
@@ -79,24 +78,13 @@ def main() -> None:
     parser.add_argument("--trouble-percent", type=float, default=1.0, help="share of meters lost and of gateways silent")
     args = parser.parse_args()
 
-    postgres = ThrowawayPostgres()
-    postgres.start()
-    try:
-        os.environ["DATABASE_URL"] = postgres.url
-        os.environ["REDIS_URL"] = ""
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fleet.settings")
-        os.environ.setdefault("LOG_LEVEL", "ERROR")
-        import django
-
-        django.setup()
+    with fleet_database():
         from django.conf import settings
-        from django.core.management import call_command
         from django.db import connection
         from django.utils import timezone
 
         from fleet.models import Delivery, Gateway, Incident, MeterState
 
-        call_command("migrate", verbosity=0)
         start = time.perf_counter()
         meters, gateways = build_fleet(args.sites)
         with connection.cursor() as cursor:
@@ -156,9 +144,6 @@ def main() -> None:
         worst = max(steady_s, first_s + dispatch_s, persisting_s)
         print(f"target: one evaluation over {len(meters):,} meters <= {TARGET_S:.0f} s -> "
               f"{'met' if worst <= TARGET_S else 'MISSED'} (worst {worst * 1000:.0f} ms)")
-        connection.close()
-    finally:
-        postgres.stop()
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ it as a column the ingestion and evaluation update is the next step.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
@@ -30,8 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.fleet_database import fleet_database
 from bench.machine import describe
-from tests.services import ThrowawayPostgres
 
 TARGET_S = 0.5
 """A wall screen polls every 5 s; a tenth of that per poll leaves the server room for many screens."""
@@ -95,24 +94,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
 
-    postgres = ThrowawayPostgres()
-    postgres.start()
-    try:
-        os.environ["DATABASE_URL"] = postgres.url
-        os.environ["REDIS_URL"] = ""
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fleet.settings")
-        os.environ.setdefault("LOG_LEVEL", "ERROR")
-        import django
-
-        django.setup()
+    with fleet_database():
         from django.contrib.auth import get_user_model
-        from django.core.management import call_command
         from django.db import connection
         from django.test import Client
         from django.test.utils import setup_test_environment
 
         setup_test_environment()
-        call_command("migrate", verbosity=0)
         start = time.perf_counter()
         build_fleet(args.sites)
         with connection.cursor() as cursor:
@@ -136,9 +124,6 @@ def main() -> None:
             print(f"{name:<34}{seconds * 1000:>8.0f} ms{queries:>9}{cards:>7}{seconds / TARGET_S:>16.2f}")
         print(f"target: one overview poll over {args.sites:,} sites <= {TARGET_S} s -> {'met' if worst <= TARGET_S else 'MISSED'} "
               f"(worst {worst * 1000:.0f} ms)")
-        connection.close()
-    finally:
-        postgres.stop()
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from balancing.phases import grid_phase  # noqa: E402
 from bench.machine import describe  # noqa: E402
+from gateways.ocpp16.profiles import LIVE_PROFILE_ID  # noqa: E402
 from gateways.simulators.keba_station import KebaStationModel, Vehicle  # noqa: E402
 from gateways.simulators.keba_udp_station import KebaUdpStation  # noqa: E402
 from gateways.simulators.ocpp_station import OcppStation, OcppVehicle  # noqa: E402
@@ -49,23 +50,31 @@ def free_port(kind=socket.SOCK_STREAM) -> int:
 
 
 class World:
-    """House, KEBA stations on 127.0.0.(2+i), and the meter seeing them all."""
+    """House, charging stations, and the meter seeing them all (each station wired on its own phase rotation)."""
 
-    def __init__(self, stations: int, udp_port: int):
+    def __init__(self, stations: list):
         self.house_a = [4.0, 3.0, 3.0]
         self.rotations = ["L1L2L3", "L2L3L1", "L3L1L2"]
-        self.stations = [
-            KebaUdpStation(f"127.0.0.{2 + i}", udp_port, model=KebaStationModel()) for i in range(stations)
-        ]
+        self.stations = stations
         self.meter = MeterSimulator("carlo-gavazzi-em24", port=free_port())
         self.tick = 0
+
+    def station_current_a(self, station) -> list[float]:
+        """What a station draws on its phases 1..3, in A."""
+        raise NotImplementedError
+
+    def plug_in(self, station) -> None:
+        """A vehicle at the station that takes up to 16 A on three phases."""
+        raise NotImplementedError
+
+    def tick_stations(self) -> None:
+        """Let the stations' own models move on (a pushed protocol's simulator does this itself)."""
 
     def grid_a(self) -> list[float]:
         grid = list(self.house_a)
         for index, station in enumerate(self.stations):
-            rotation = self.rotations[index % 3]
-            for phase, milliamps in enumerate(station.model.phase_currents_ma):
-                grid[grid_phase(rotation, phase)] += milliamps / 1000
+            for phase, current in enumerate(self.station_current_a(station)):
+                grid[grid_phase(self.rotations[index % 3], phase)] += current
         return grid
 
     def update(self) -> None:
@@ -77,7 +86,7 @@ class World:
 
     async def start(self) -> None:
         for station in self.stations:
-            station.model.plug_in(Vehicle(max_current_a=16, phases=3))
+            self.plug_in(station)
             await station.start()
         self.update()
         await self.meter.start()
@@ -85,8 +94,7 @@ class World:
     async def follow(self) -> None:
         while True:
             await asyncio.sleep(0.02)
-            for station in self.stations:
-                station.model.tick()
+            self.tick_stations()
             self.update()
 
     async def stop(self) -> None:
@@ -95,19 +103,66 @@ class World:
         await self.meter.stop()
 
 
-def site_toml(world: World, udp_port: int, poll_s: float, state_dir: str) -> str:
-    chargers = "\n".join(
-        f'[[networks.chargers]]\nid = "cp{i}"\ndriver = "keba-udp"\nhost = "{s.host}"\n'
-        f'phase_rotation = "{world.rotations[i % 3]}"\nmax_current_a = 16\n'
-        for i, s in enumerate(world.stations)
-    )
+class KebaWorld(World):
+    """KEBA stations on 127.0.0.(2+i), answering the agent's UDP port."""
+
+    def __init__(self, stations: int, udp_port: int):
+        super().__init__([KebaUdpStation(f"127.0.0.{2 + i}", udp_port, model=KebaStationModel()) for i in range(stations)])
+        self.udp_port = udp_port
+
+    def station_current_a(self, station: KebaUdpStation) -> list[float]:
+        return [milliamps / 1000 for milliamps in station.model.phase_currents_ma]
+
+    def plug_in(self, station: KebaUdpStation) -> None:
+        station.model.plug_in(Vehicle(max_current_a=16, phases=3))
+
+    def tick_stations(self) -> None:
+        for station in self.stations:
+            station.model.tick()
+
+    def gateway_toml(self) -> str:
+        return f'keba_udp_bind = "127.0.0.1"\nkeba_udp_port = {self.udp_port}'
+
+    def chargers_toml(self) -> str:
+        return "\n".join(
+            f'[[networks.chargers]]\nid = "cp{i}"\ndriver = "keba-udp"\nhost = "{s.host}"\n'
+            f'phase_rotation = "{self.rotations[i % 3]}"\nmax_current_a = 16\n'
+            for i, s in enumerate(self.stations)
+        )
+
+
+class OcppWorld(World):
+    """Simulated OCPP charge points dialing in to the agent."""
+
+    def __init__(self, stations: int, ocpp_port: int):
+        super().__init__([OcppStation(f"ws://127.0.0.1:{ocpp_port}", f"cp{i}", reconnect_s=0.2) for i in range(stations)])
+        self.ocpp_port = ocpp_port
+
+    def station_current_a(self, station: OcppStation) -> list[float]:
+        return list(station.current_a())
+
+    def plug_in(self, station: OcppStation) -> None:
+        station.plug_in(OcppVehicle(max_current_a=16, phases=3))
+
+    def gateway_toml(self) -> str:
+        return f'ocpp_listen = "127.0.0.1:{self.ocpp_port}"\nfailsafe_timeout_s = 10'
+
+    def chargers_toml(self) -> str:
+        return "\n".join(
+            f'[[networks.chargers]]\nid = "cp{i}"\ndriver = "ocpp16"\nphase_rotation = "{self.rotations[i % 3]}"\n'
+            f"max_current_a = 16\n"
+            for i in range(len(self.stations))
+        )
+
+
+def site_toml(world: KebaWorld | OcppWorld, poll_s: float, state_dir: str) -> str:
+    """The agent's site config: one network, the world's meter and its stations."""
     return f"""
 [gateway]
 id = "bench"
 poll_interval_s = {poll_s}
 state_dir = "{state_dir}"
-keba_udp_bind = "127.0.0.1"
-keba_udp_port = {udp_port}
+{world.gateway_toml()}
 
 [[networks]]
 id = "main"
@@ -119,171 +174,102 @@ model = "carlo-gavazzi-em24"
 host = "127.0.0.1"
 port = {world.meter.port}
 
-{chargers}
+{world.chargers_toml()}
 """
 
 
-async def start_agent(world: World, udp_port: int, poll_s: float) -> tuple[subprocess.Popen, str]:
+async def start_agent(world: KebaWorld | OcppWorld, poll_s: float) -> subprocess.Popen:
+    """The agent as its own process, as in production, on a site config written for the world."""
     state_dir = tempfile.mkdtemp(prefix="fuseguard-bench-")
     config = Path(state_dir) / "site.toml"
-    config.write_text(site_toml(world, udp_port, poll_s, state_dir))
-    agent = subprocess.Popen([sys.executable, "-m", "gateways", "run", "--config", str(config)], cwd=ROOT,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return agent, state_dir
+    config.write_text(site_toml(world, poll_s, state_dir))
+    return subprocess.Popen([sys.executable, "-m", "gateways", "run", "--config", str(config)], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def last_curr_ma(station: KebaUdpStation) -> int | None:
-    for command in reversed(station.received):
-        if command.text.startswith("curr "):
-            return int(command.text.split()[1])
-    return None
+async def step_reactions(world: World, poll_s: float, steps: int, watch) -> list[float]:
+    """Steps the house load on L1 up and down; for each step up, seconds until the lowered command arrives.
+
+    ``watch()`` is called just before each step and returns a function that
+    gives the arrival time (``time.monotonic``) of the first lowered command
+    since then, or None while there is none.
+    """
+    reactions: list[float] = []
+    for step in range(steps):
+        high = step % 2 == 0
+        lowered_at = watch()
+        world.house_a[0] = 24.0 if high else 4.0
+        world.update()
+        step_s = time.monotonic()
+        if not high:
+            await asyncio.sleep(max(3.0, 12 * poll_s))  # increases are paced; not part of the figure
+            continue
+        arrived_s = None
+        while time.monotonic() < step_s + 5 and arrived_s is None:
+            await asyncio.sleep(0.002)
+            arrived_s = lowered_at()
+        if arrived_s is not None:
+            reactions.append(arrived_s - step_s)
+        await asyncio.sleep(max(2.0, 8 * poll_s))
+    return reactions
 
 
-async def reaction_times(poll_s: float, steps: int) -> list[float]:
-    udp_port = free_port(socket.SOCK_DGRAM)
-    world = World(2, udp_port)
+async def measure_reactions(world: KebaWorld | OcppWorld, poll_s: float, steps: int, watch) -> list[float]:
+    """Starts the world and the agent, lets it settle, and times the load steps (see `step_reactions`)."""
     await world.start()
     follower = asyncio.create_task(world.follow())
-    agent, _ = await start_agent(world, udp_port, poll_s)
-    reactions: list[float] = []
+    agent = await start_agent(world, poll_s)
     try:
-        await asyncio.sleep(max(6.0, 12 * poll_s))  # failsafes armed, currents settled
-        for step in range(steps):
-            high = step % 2 == 0
-            station = world.stations[0]
-            before = len(station.received)
-            before_ma = station.model.curr_user_ma
-            world.house_a[0] = 24.0 if high else 4.0
-            world.update()
-            step_s = time.monotonic()
-            if not high:
-                await asyncio.sleep(max(3.0, 12 * poll_s))  # increases are paced; not part of the figure
-                continue
-            deadline = step_s + 5
-            reaction = None
-            while time.monotonic() < deadline and reaction is None:
-                await asyncio.sleep(0.002)
-                for command in station.received[before:]:
-                    if command.text.startswith("curr ") and int(command.text.split()[1]) < before_ma:
-                        reaction = command.at_s - step_s
-                        break
-                    if command.text == "ena 0":
-                        reaction = command.at_s - step_s
-                        break
-            if reaction is not None:
-                reactions.append(reaction)
-            await asyncio.sleep(max(2.0, 8 * poll_s))
+        await asyncio.sleep(max(6.0, 12 * poll_s))  # connected, failsafes armed, currents settled
+        return await step_reactions(world, poll_s, steps, watch)
     finally:
         agent.terminate()
         agent.wait(timeout=20)
         follower.cancel()
         await world.stop()
-    return reactions
 
 
-class OcppWorld(World):
-    """House, simulated OCPP charge points dialing in to the agent, and the meter seeing them all."""
+async def reaction_times(poll_s: float, steps: int) -> list[float]:
+    """Load step at the meter -> lowered `curr` (or `ena 0`) at the first KEBA station."""
+    world = KebaWorld(2, free_port(socket.SOCK_DGRAM))
+    station = world.stations[0]
 
-    def __init__(self, stations: int, ocpp_port: int):
-        self.house_a = [4.0, 3.0, 3.0]
-        self.rotations = ["L1L2L3", "L2L3L1", "L3L1L2"]
-        self.ocpp_port = ocpp_port
-        self.stations = [OcppStation(f"ws://127.0.0.1:{ocpp_port}", f"cp{i}", reconnect_s=0.2) for i in range(stations)]
-        self.meter = MeterSimulator("carlo-gavazzi-em24", port=free_port())
-        self.tick = 0
+    def watch():
+        before = len(station.received)
+        before_ma = station.model.curr_user_ma
 
-    def grid_a(self) -> list[float]:
-        grid = list(self.house_a)
-        for index, station in enumerate(self.stations):
-            for phase, current in enumerate(station.current_a()):
-                grid[grid_phase(self.rotations[index % 3], phase)] += current
-        return grid
+        def lowered_at() -> float | None:
+            for command in station.received[before:]:
+                if command.text.startswith("curr ") and int(command.text.split()[1]) < before_ma:
+                    return command.at_s
+                if command.text == "ena 0":
+                    return command.at_s
+            return None
 
-    async def start(self) -> None:
-        for station in self.stations:
-            station.plug_in(OcppVehicle(max_current_a=16, phases=3))
-            await station.start()
-        self.update()
-        await self.meter.start()
+        return lowered_at
 
-    async def follow(self) -> None:
-        while True:
-            await asyncio.sleep(0.02)
-            self.update()
-
-
-def ocpp_site_toml(world: OcppWorld, poll_s: float, state_dir: str) -> str:
-    chargers = "\n".join(
-        f'[[networks.chargers]]\nid = "cp{i}"\ndriver = "ocpp16"\nphase_rotation = "{world.rotations[i % 3]}"\n'
-        f"max_current_a = 16\n"
-        for i in range(len(world.stations))
-    )
-    return f"""
-[gateway]
-id = "bench"
-poll_interval_s = {poll_s}
-state_dir = "{state_dir}"
-ocpp_listen = "127.0.0.1:{world.ocpp_port}"
-failsafe_timeout_s = 10
-
-[[networks]]
-id = "main"
-max_current_per_phase_a = {LIMIT_A}
-fallback_power_w = 0
-
-[networks.meter]
-model = "carlo-gavazzi-em24"
-host = "127.0.0.1"
-port = {world.meter.port}
-
-{chargers}
-"""
+    return await measure_reactions(world, poll_s, steps, watch)
 
 
 async def ocpp_reaction_times(poll_s: float, steps: int) -> list[float]:
     """Load step at the meter -> lowered live profile at the first charge point."""
     world = OcppWorld(2, free_port())
-    await world.start()
-    follower = asyncio.create_task(world.follow())
-    state_dir = tempfile.mkdtemp(prefix="fuseguard-bench-")
-    config = Path(state_dir) / "site.toml"
-    config.write_text(ocpp_site_toml(world, poll_s, state_dir))
-    agent = subprocess.Popen([sys.executable, "-m", "gateways", "run", "--config", str(config)], cwd=ROOT,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    reactions: list[float] = []
-    live_id = 4101  # gateways.ocpp16.profiles.LIVE_PROFILE_ID
-    try:
-        await asyncio.sleep(max(6.0, 12 * poll_s))  # connected, configured, armed, currents settled
-        station = world.stations[0]
-        for step in range(steps):
-            high = step % 2 == 0
-            received = station.counters.profiles_received
-            before = len(received)
-            before_a = station.allowed_a()
-            world.house_a[0] = 24.0 if high else 4.0
-            world.update()
-            step_s = time.monotonic()
-            if not high:
-                await asyncio.sleep(max(3.0, 12 * poll_s))
-                continue
-            reaction = None
-            while time.monotonic() < step_s + 5 and reaction is None:
-                await asyncio.sleep(0.002)
-                for at_s, profile_id, limit in received[before:]:
-                    if profile_id == live_id and limit < before_a:
-                        reaction = at_s - step_s
-                        break
-            if reaction is not None:
-                reactions.append(reaction)
-            await asyncio.sleep(max(2.0, 8 * poll_s))
-    finally:
-        agent.terminate()
-        agent.wait(timeout=20)
-        follower.cancel()
-        for station in world.stations:
-            await station.close()
-        await world.meter.stop()
-    return reactions
+    station = world.stations[0]
+
+    def watch():
+        received = station.counters.profiles_received
+        before = len(received)
+        before_a = station.allowed_a()
+
+        def lowered_at() -> float | None:
+            for at_s, profile_id, limit in received[before:]:
+                if profile_id == LIVE_PROFILE_ID and limit < before_a:
+                    return at_s
+            return None
+
+        return lowered_at
+
+    return await measure_reactions(world, poll_s, steps, watch)
 
 
 def process_usage(pid: int) -> tuple[float, int]:
@@ -296,11 +282,10 @@ def process_usage(pid: int) -> tuple[float, int]:
 
 
 async def resources(window_s: float) -> tuple[float, int]:
-    udp_port = free_port(socket.SOCK_DGRAM)
-    world = World(10, udp_port)
+    world = KebaWorld(10, free_port(socket.SOCK_DGRAM))
     await world.start()
     follower = asyncio.create_task(world.follow())
-    agent, _ = await start_agent(world, udp_port, 1.0)
+    agent = await start_agent(world, 1.0)
     try:
         await asyncio.sleep(8)  # start-up, imports, failsafes
         cpu_start, _ = process_usage(agent.pid)

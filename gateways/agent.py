@@ -20,6 +20,7 @@ from gateways.buffer import TelemetryBuffer
 from gateways.chargers.registry import DriverContext, make_driver
 from gateways.dead_letter import DEAD_LETTER_FILE, DeadLetters
 from gateways.dimming_input import DimmingInput
+from gateways.network_caps import NetworkCaps
 from gateways.protocol import NetworkConfig, SiteConfig
 from gateways.recorder import Recorder
 from gateways.regulator import CHARGER_READ_TIMEOUT_S, NetworkRegulator
@@ -90,7 +91,7 @@ class Agent:
         return NetworkRegulator(
             network, self.config.gateway, make_meter_client(network, poll_s), drivers, self.recorder,
             controller_settings=self.controller_settings, io_timeout_s=io_timeout_s, clock=self.clock,
-            dimming_input=dimming_input, wall_clock=self.wall_clock,
+            caps=NetworkCaps(network, self.recorder, dimming_input=dimming_input, wall_clock=self.wall_clock),
         )
 
     async def cycle(self) -> None:
@@ -133,18 +134,17 @@ class Agent:
             self.config = config
             return
         async with self._lock:
-            ledgers = {network_id: regulator.cap_ledger for network_id, regulator in self.regulators.items()}
+            previous_caps = {network_id: regulator.caps for network_id, regulator in self.regulators.items()}
             await self.close_regulators()
             await self.context.close(reconfiguring=True)
             self.config = config
             self.context.gateway = config.gateway
             await self.start()
-            for network_id, ledger in ledgers.items():
+            for network_id, caps in previous_caps.items():
                 if network_id in self.regulators:
-                    self.regulators[network_id].cap_ledger = ledger
+                    self.regulators[network_id].caps.take_record_from(caps)
                 else:
-                    for edge in ledger.update([], {}):
-                        self.recorder.event(edge.type, network_id, edge.detail, subject=edge.source)
+                    caps.end_all()
         self.recorder.event("config_applied", None, f"{len(config.networks)} network(s)")
 
     async def close_regulators(self) -> None:
@@ -170,10 +170,10 @@ class Agent:
                 "grid_current_a": list(last.grid.current_a) if last and last.grid else None,
                 "headroom_a": list(last.allocation.headroom_a) if last and last.allocation.headroom_a else None,
                 # What an installer checks after wiring a control box: the signal and the caps holding now.
-                "dimming": None if regulator.dimming_watch is None else {
-                    "dimmed": regulator.dimming_watch.dimmed, "cause": regulator.dimming_watch.cause,
+                "dimming": None if regulator.caps.dimming_watch is None else {
+                    "dimmed": regulator.caps.dimming_watch.dimmed, "cause": regulator.caps.dimming_watch.cause,
                 },
-                "power_caps": {source: round(cap.limit_w) for source, cap in regulator.cap_ledger.in_force.items()},
+                "power_caps": {source: round(cap.limit_w) for source, cap in regulator.caps.ledger.in_force.items()},
                 "chargers": {
                     charger_id: {
                         "available": slot.available,

@@ -51,18 +51,7 @@ class DimmingInput:
     async def read(self) -> bool:
         """True when the bit shows the "dimmed" value; raises `DimmingInputError` when it cannot be read."""
         async with self._lock:
-            self._link.raise_if_backing_off()
-            try:
-                async with asyncio.timeout(self.timeout_s):
-                    return await self._read_locked()
-            except TimeoutError:
-                self._link.drop()
-                raise DimmingInputError(f"{self.endpoint}: no answer within {self.timeout_s:g} s") from None
-            except DimmingInputRefused:
-                raise
-            except DimmingInputError:
-                self._link.drop()
-                raise
+            return await self._link.bounded(self._read_locked, keep_open=(DimmingInputRefused,))
 
     async def _read_locked(self) -> bool:
         config = self.config

@@ -107,18 +107,8 @@ class MeterClient:
     async def read(self) -> MeterReading:
         """One reading; raises `MeterTransportError`, `MeterModbusException` or `MeterDataError`."""
         async with self._lock:
-            self._link.raise_if_backing_off()
             try:
-                async with asyncio.timeout(self.timeout_s):
-                    return await self._read_locked()
-            except TimeoutError:
-                self._link.drop()
-                raise MeterTransportError(
-                    f"{self.endpoint}: no answer within {self.timeout_s:g} s"
-                ) from None
-            except MeterTransportError:
-                self._link.drop()
-                raise
+                return await self._link.bounded(self._read_locked)
             except MeterDataError:
                 # A SunSpec device whose chain changed (firmware update) decodes as
                 # garbage: find the meter model again on the next read.

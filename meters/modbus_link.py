@@ -7,8 +7,10 @@ the peer hangs up, or sends bytes that are not a Modbus TCP frame, instead of
 letting pymodbus wait for its timeout. pymodbus' own reconnecting and retries
 are off: the back-off and the deadline belong to the caller.
 
-Callers keep their lock and their deadline around each call, and their own
-error types: the link raises the transport error class it was given.
+Callers keep their lock around each exchange and put it under the link's
+deadline with `bounded` (a timeout or a transport failure drops the
+connection and starts the back-off), and keep their own error types: the
+link raises the transport error class it was given.
 """
 
 from __future__ import annotations
@@ -16,9 +18,12 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from pymodbus.client import AsyncModbusTcpClient
 from pymodbus.exceptions import ModbusException
+
+T = TypeVar("T")
 
 
 class ModbusLink:
@@ -90,6 +95,38 @@ class ModbusLink:
                 delay_s = min(self.backoff_max_s, self.backoff_s * 2**exponent)
             self._failures += 1
             self._next_attempt_s = time.monotonic() + delay_s
+
+    async def bounded(
+        self,
+        work: Callable[[], Awaitable[T]],
+        *,
+        keep_open: tuple[type[Exception], ...] = (),
+        on_failure: Callable[[str], None] | None = None,
+    ) -> T:
+        """One exchange (`work()`, the caller's requests) within `timeout_s`, refused at once while backing off.
+
+        A timeout or a transport error drops the connection, which starts the
+        back-off, and raises the transport error; `on_failure` hears why first.
+        Transport errors of the `keep_open` kinds (an answer that refuses, on a
+        connection that is fine) pass through and leave the connection open.
+        """
+        self.raise_if_backing_off()  # outside the try: waiting out a back-off must not extend it
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                return await work()
+        except TimeoutError:
+            self.drop()
+            why = f"no answer within {self.timeout_s:g} s"
+            if on_failure is not None:
+                on_failure(why)
+            raise self.transport_error(f"{self.label}: {why}") from None
+        except self.transport_error as error:
+            if isinstance(error, keep_open):
+                raise
+            self.drop()
+            if on_failure is not None:
+                on_failure(str(error))
+            raise
 
     async def client(self) -> AsyncModbusTcpClient:
         """The open connection, made now if there is none."""

@@ -204,18 +204,7 @@ class KebaModbusDriver(ChargerDriver):
     async def _bounded(self, work: Callable[[], Awaitable[T]]) -> T:
         """One call: under the lock, within `timeout_s`; reachability logged on its edges only."""
         async with self._lock:
-            self._link.raise_if_backing_off()  # outside the try: waiting out a back-off must not extend it
-            try:
-                async with asyncio.timeout(self.timeout_s):
-                    result = await work()
-            except TimeoutError:
-                self._link.drop()
-                self._mark_unreachable(f"no answer within {self.timeout_s:g} s")
-                raise KebaModbusTransportError(f"{self.endpoint}: no answer within {self.timeout_s:g} s") from None
-            except KebaModbusTransportError as error:
-                self._link.drop()
-                self._mark_unreachable(str(error))
-                raise
+            result = await self._link.bounded(work, on_failure=self._mark_unreachable)
         if self._reachable is False:
             log.info("KEBA station %s answers again", self.endpoint)
         self._reachable = True

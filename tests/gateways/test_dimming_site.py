@@ -14,16 +14,13 @@ import pytest
 import pytest_asyncio
 
 from balancing.dimming import guaranteed_minimum_w
-from gateways.agent import Agent
-from gateways.chargers.registry import DriverContext
-from gateways.chargers.simulated import Vehicle
-from gateways.protocol import parse_site_config
-from gateways.simulation import SimulatedNetwork
 from gateways.simulators.control_box import ControlBoxSimulator
 from gateways.status import prometheus_text
 from meters.sim import Fault
 
-from .test_regulation_end_to_end import IMMEDIATE, Site, site_config
+from tests.gateways.site_harness import simulated_site
+
+from .test_regulation_end_to_end import Site, site_config
 
 THREE_CHARGERS_MINIMUM_W = guaranteed_minimum_w(3)  # 10,500 W: 4.2 kW + 2 x 0.75 x 4.2 kW
 
@@ -41,20 +38,11 @@ class WallClock:
 async def start(tmp_path, *, dimming=None, power_caps=(), recurring_caps=(), wall_clock=None,
                 box: ControlBoxSimulator | None = None):
     raw = site_config(tmp_path)
-    world = SimulatedNetwork(parse_site_config(raw).networks[0], house_load_a=(4.0, 2.0, 3.0), seed=3, meter_port=0)
-    await world.start()
-    raw["networks"][0]["meter"]["port"] = world.meter.port
     if dimming is not None:
         raw["networks"][0]["dimming"] = {"host": "127.0.0.1", "port": box.port if box else 1, **dimming}
     raw["networks"][0]["power_caps"] = list(power_caps)
     raw["networks"][0]["recurring_caps"] = list(recurring_caps)
-    config = parse_site_config(raw)
-    world.network = config.networks[0]
-    for charger_id in world.stations:
-        world.plug_in(charger_id, Vehicle(phases=3, max_current_a=16))
-    agent = Agent(config, context=DriverContext(config.gateway, simulated_stations=world.stations),
-                  controller_settings=IMMEDIATE, wall_clock=wall_clock)
-    await agent.start()
+    agent, world = await simulated_site(raw, seed=3, wall_clock=wall_clock)
     return Site(agent, world)
 
 

@@ -2,7 +2,6 @@
 
 import pytest
 
-from balancing import ControllerSettings
 from gateways.agent import Agent
 from gateways.chargers.keba_modbus import KebaModbusDriver
 from gateways.chargers.registry import DriverContext
@@ -11,9 +10,9 @@ from gateways.simulators.keba_modbus_station import KebaModbusStation
 from gateways.simulators.keba_station import KebaStationModel, Vehicle
 from gateways.status import prometheus_text
 from meters.sim import MeterSimulator
+from tests.gateways.site_harness import IMMEDIATE
 from tests.processes import free_port
 
-IMMEDIATE = ControllerSettings(increase_interval_s=0, increase_step_a=None, min_pause_s=0, resume_delay_s=0)
 
 
 @pytest.mark.asyncio

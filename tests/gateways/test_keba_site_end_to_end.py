@@ -7,22 +7,17 @@ what the stations draw. At every cycle the per-phase limit holds.
 """
 
 import asyncio
-import contextlib
 import socket
 
 import pytest
 import pytest_asyncio
 
-from balancing import ControllerSettings
 from balancing.phases import grid_phase
-from gateways.agent import Agent
-from gateways.chargers.registry import DriverContext
 from gateways.protocol import parse_site_config
 from gateways.simulators.keba_station import KebaStationModel, Vehicle
 from gateways.simulators.keba_udp_station import KebaUdpStation
-from meters.sim import MeterSimulator
+from tests.gateways.site_harness import MeteredSite, agent_beside, cycle_until
 
-IMMEDIATE = ControllerSettings(increase_interval_s=0, increase_step_a=None, min_pause_s=0, resume_delay_s=0)
 LIMIT_A = 25
 STATIONS = {"cp1": ("127.0.0.2", "L1L2L3"), "cp2": ("127.0.0.3", "L2L3L1")}
 
@@ -33,54 +28,28 @@ def free_udp_port() -> int:
         return sock.getsockname()[1]
 
 
-class KebaSite:
+class KebaSite(MeteredSite):
     """House load, two KEBA stations and the meter that sees them all."""
 
     def __init__(self, udp_port: int):
-        self.house_load_a = [4.0, 2.0, 3.0]
-        self.stations = {
-            cid: KebaUdpStation(host, udp_port, model=KebaStationModel())
-            for cid, (host, _) in STATIONS.items()
-        }
-        self.meter = MeterSimulator("carlo-gavazzi-em24", port=0)
-        self._jitter = 0
-        self._task = None
+        super().__init__(
+            {cid: KebaUdpStation(host, udp_port, model=KebaStationModel()) for cid, (host, _) in STATIONS.items()},
+            {cid: rotation for cid, (_, rotation) in STATIONS.items()},
+        )
 
-    def grid_current_a(self) -> list[float]:
-        grid = list(self.house_load_a)
-        for cid, (_, rotation) in STATIONS.items():
-            for phase, milliamps in enumerate(self.stations[cid].model.phase_currents_ma):
-                grid[grid_phase(rotation, phase)] += milliamps / 1000
-        return grid
+    def station_current_a(self, charger_id: str) -> list[float]:
+        return [milliamps / 1000 for milliamps in self.stations[charger_id].model.phase_currents_ma]
 
-    def update_meter(self) -> None:
-        self._jitter = (self._jitter + 1) % 7
-        voltage = [230.0 + self._jitter * 0.1, 229.5, 231.0]
-        grid = self.grid_current_a()
-        self.meter.set_values(current_a=grid, voltage_v=voltage, power_w=[i * v for i, v in zip(grid, voltage)],
-                              power_total_w=sum(i * v for i, v in zip(grid, voltage)), frequency_hz=50.0)
+    def tick(self) -> None:
+        for station in self.stations.values():
+            station.model.tick()
 
     async def start(self) -> None:
         for station in self.stations.values():
             await station.start()
         self.update_meter()
         await self.meter.start()
-        self._task = asyncio.create_task(self._follow())
-
-    async def _follow(self) -> None:
-        while True:
-            await asyncio.sleep(0.05)
-            for station in self.stations.values():
-                station.model.tick()
-            self.update_meter()
-
-    async def stop(self) -> None:
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        for station in self.stations.values():
-            await station.close()
-        await self.meter.stop()
+        self.follow()
 
     def allowed_load_a(self) -> list[float]:
         """Per grid phase: what the stations may draw under the limits they hold now."""
@@ -92,6 +61,10 @@ class KebaSite:
             for phase in range(model.vehicle.phases):
                 load[grid_phase(rotation, phase)] += model.max_curr_ma / 1000
         return load
+
+    def assert_within_limits(self) -> None:
+        for phase, load in enumerate(self.allowed_load_a()):
+            assert self.house_load_a[phase] + load <= LIMIT_A + 1e-6, f"L{phase + 1} over the limit"
 
 
 @pytest_asyncio.fixture
@@ -114,26 +87,8 @@ async def keba_site(tmp_path):
     for station in world.stations.values():
         station.model.plug_in(Vehicle(max_current_a=16, phases=3))
     world.update_meter()
-    agent = Agent(config, context=DriverContext(config.gateway), controller_settings=IMMEDIATE)
-    await agent.start()
-    yield world, agent
-    await agent.close()
-    await world.stop()
-
-
-async def cycle_until(agent: Agent, world: "KebaSite", condition, within_s: float = 5.0) -> None:
-    """Run cycles a few hundred ms apart, checking the limits at each, until `condition()` holds."""
-    deadline = asyncio.get_running_loop().time() + within_s
-    while not condition():
-        assert asyncio.get_running_loop().time() < deadline, "condition not reached in time"
-        await agent.cycle()
-        assert_within_limits(world)
-        await asyncio.sleep(0.2)
-
-
-def assert_within_limits(world: KebaSite) -> None:
-    for phase, load in enumerate(world.allowed_load_a()):
-        assert world.house_load_a[phase] + load <= LIMIT_A + 1e-6, f"L{phase + 1} over the limit"
+    async with agent_beside(world, config) as agent:
+        yield world, agent
 
 
 @pytest.mark.slow
@@ -144,14 +99,14 @@ async def test_keba_stations_are_regulated_over_udp_through_load_steps_and_drop_
 
     for _ in range(3):
         await agent.cycle()
-        assert_within_limits(world)
+        world.assert_within_limits()
     assert all(world.stations[cid].model.max_curr_ma >= 6000 for cid in STATIONS)
 
     # A load step on L1, as soon as the meter shows it: answered in the next cycle
     world.house_load_a = [17.0, 2.0, 3.0]
     world.update_meter()
     await agent.cycle()
-    assert_within_limits(world)
+    world.assert_within_limits()
 
     # Malformed datagrams from one station: it counts as lost for a cycle, the other is unaffected
     world.stations["cp1"].send_malformed(count=2)

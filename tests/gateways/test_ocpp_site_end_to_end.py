@@ -11,8 +11,6 @@ itself to its stack-level-0 failsafe current, then re-armed by a new agent.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import signal
 import subprocess
@@ -23,19 +21,15 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from balancing import ControllerSettings
 from balancing.phases import grid_phase
-from gateways.agent import Agent
-from gateways.chargers.registry import DriverContext
 from gateways.failsafe import failsafe_plan
 from gateways.ocpp16.profiles import FAILSAFE_PROFILE_ID, LIVE_PROFILE_ID
 from gateways.protocol import parse_site_config
 from gateways.simulators.ocpp_station import OcppStation, OcppVehicle, StationQuirks
-from meters.sim import MeterSimulator
+from tests.gateways.site_harness import MeteredSite, agent_beside, cycle_until, eventually
 from tests.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-IMMEDIATE = ControllerSettings(increase_interval_s=0, increase_step_a=None, min_pause_s=0, resume_delay_s=0)
 LIMIT_A = 63
 FALLBACK_POWER_W = 6900  # 30 A x 230 V: e.g. the three-phase chargers at 6 A and the single-phase one at 6 A... or less
 PASSWORD = "sixteen-chars-pw!"
@@ -61,35 +55,23 @@ def site_config(tmp_path: Path, ocpp_port: int, meter_port: int, poll_interval_s
     }
 
 
-class OcppSite:
+class OcppSite(MeteredSite):
     """House load, the charge points and the meter that sees them all."""
 
     def __init__(self, ocpp_port: int):
         url = f"ws://127.0.0.1:{ocpp_port}"
-        self.house_load_a = [4.0, 2.0, 3.0]
-        self.stations = {
-            cid: OcppStation(url, cid, wired_phases=phases, password=PASSWORD if cid == "cp1" else None,
-                             quirks=StationQuirks(reject_profiles=cid == "cp-rejects", hardware_max_a=16),
-                             reconnect_s=0.2)
-            for cid, (_, phases) in STATIONS.items()
-        }
-        self.meter = MeterSimulator("carlo-gavazzi-em24", port=0)
-        self._jitter = 0
-        self._task = None
+        super().__init__(
+            {
+                cid: OcppStation(url, cid, wired_phases=phases, password=PASSWORD if cid == "cp1" else None,
+                                 quirks=StationQuirks(reject_profiles=cid == "cp-rejects", hardware_max_a=16),
+                                 reconnect_s=0.2)
+                for cid, (_, phases) in STATIONS.items()
+            },
+            {cid: rotation for cid, (rotation, _) in STATIONS.items()},
+        )
 
-    def grid_current_a(self) -> list[float]:
-        grid = list(self.house_load_a)
-        for cid, (rotation, _) in STATIONS.items():
-            for phase, current in enumerate(self.stations[cid].current_a()):
-                grid[grid_phase(rotation, phase)] += current
-        return grid
-
-    def update_meter(self) -> None:
-        self._jitter = (self._jitter + 1) % 7
-        voltage = [230.0 + self._jitter * 0.1, 229.5, 231.0]
-        grid = self.grid_current_a()
-        self.meter.set_values(current_a=grid, voltage_v=voltage, power_w=[i * v for i, v in zip(grid, voltage)],
-                              power_total_w=sum(i * v for i, v in zip(grid, voltage)), frequency_hz=50.0)
+    def station_current_a(self, charger_id: str) -> list[float]:
+        return list(self.stations[charger_id].current_a())
 
     async def start(self) -> None:
         self.update_meter()
@@ -97,20 +79,7 @@ class OcppSite:
         for station in self.stations.values():
             station.plug_in(OcppVehicle(max_current_a=16, phases=3))
             await station.start()
-        self._task = asyncio.create_task(self._follow())
-
-    async def _follow(self) -> None:
-        while True:
-            await asyncio.sleep(0.05)
-            self.update_meter()
-
-    async def stop(self) -> None:
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        for station in self.stations.values():
-            await station.close()
-        await self.meter.stop()
+        self.follow()
 
     def allowed_load_a(self, chargers=REGULATED) -> list[float]:
         """Per grid phase: what the vehicles may draw under the profiles in force now."""
@@ -134,35 +103,14 @@ class OcppSite:
             assert self.house_load_a[phase] + load <= LIMIT_A + 1e-6, f"L{phase + 1} over the limit"
 
 
-async def eventually(predicate, timeout_s: float, what: str):
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while not predicate():
-        assert asyncio.get_running_loop().time() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.05)
-
-
 @pytest_asyncio.fixture
 async def ocpp_site(tmp_path):
     ocpp_port = free_port()
     world = OcppSite(ocpp_port)
     await world.start()
     config = parse_site_config(site_config(tmp_path, ocpp_port, world.meter.port))
-    agent = Agent(config, context=DriverContext(config.gateway), controller_settings=IMMEDIATE)
-    await agent.start()
-    yield world, agent
-    await agent.close()
-    await world.stop()
-
-
-async def cycle_until(agent: Agent, world: OcppSite, condition, within_s: float = 8.0, check: bool = True) -> None:
-    """Run cycles 200 ms apart, checking the limits at each (unless `check` is off), until `condition()` holds."""
-    deadline = asyncio.get_running_loop().time() + within_s
-    while not condition():
-        assert asyncio.get_running_loop().time() < deadline, "condition not reached in time"
-        await agent.cycle()
-        if check:
-            world.assert_within_limits()
-        await asyncio.sleep(0.2)
+    async with agent_beside(world, config) as agent:
+        yield world, agent
 
 
 @pytest.mark.slow

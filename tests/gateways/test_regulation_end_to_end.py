@@ -12,16 +12,12 @@ from dataclasses import replace
 import pytest
 import pytest_asyncio
 
-from balancing import ControllerSettings
 from balancing.phases import grid_phase
 from gateways.agent import Agent
-from gateways.chargers.registry import DriverContext
-from gateways.chargers.simulated import Vehicle
-from gateways.protocol import parse_site_config
 from gateways.simulation import SimulatedNetwork
 from meters.sim import Fault
+from tests.gateways.site_harness import IMMEDIATE, simulated_site
 
-IMMEDIATE = ControllerSettings(increase_interval_s=0, increase_step_a=None, min_pause_s=0, resume_delay_s=0)
 LIMIT_A = 25
 
 
@@ -80,19 +76,7 @@ class Site:
 
 async def start_site(tmp_path, *, seed: int, clock=None, **config_changes) -> Site:
     """A simulated site on a free meter port, every station with a vehicle, and a started agent."""
-    raw = site_config(tmp_path, **config_changes)
-    extra = {} if clock is None else {"clock": clock}
-    world = SimulatedNetwork(parse_site_config(raw).networks[0], house_load_a=(4.0, 2.0, 3.0), seed=seed,
-                             meter_port=0, **extra)
-    await world.start()
-    raw["networks"][0]["meter"]["port"] = world.meter.port
-    config = parse_site_config(raw)
-    world.network = config.networks[0]
-    for charger_id in world.stations:
-        world.plug_in(charger_id, Vehicle(phases=3, max_current_a=16))
-    agent = Agent(config, context=DriverContext(config.gateway, simulated_stations=world.stations),
-                  controller_settings=IMMEDIATE)
-    await agent.start()
+    agent, world = await simulated_site(site_config(tmp_path, **config_changes), seed=seed, world_clock=clock)
     return Site(agent, world)
 
 

@@ -11,16 +11,12 @@ from dataclasses import replace
 import pytest
 import pytest_asyncio
 
-from balancing import ControllerSettings
 from gateways.agent import Agent
 from gateways.chargers.base import ChargerReading, ChargingState, PlugState
-from gateways.chargers.registry import DriverContext
-from gateways.chargers.simulated import Vehicle
-from gateways.protocol import parse_site_config
 from gateways.setpoint_renewal import holds, renew_after_s, send_reason
 from gateways.simulation import SimulatedNetwork
+from tests.gateways.site_harness import simulated_site
 
-IMMEDIATE = ControllerSettings(increase_interval_s=0, increase_step_a=None, min_pause_s=0, resume_delay_s=0)
 FAILSAFE_TIMEOUT_S = 12
 RENEW_AFTER_S = 4.0  # a third of the 12 s lifetime; the simulated station asks for no spacing
 
@@ -139,16 +135,7 @@ async def site(tmp_path):
                          {"id": "cp2", "driver": "simulated", "max_current_a": 16}],
         }],
     }
-    world = SimulatedNetwork(parse_site_config(raw).networks[0], seed=5, meter_port=0, clock=clock)
-    await world.start()
-    raw["networks"][0]["meter"]["port"] = world.meter.port
-    config = parse_site_config(raw)
-    world.network = config.networks[0]
-    for charger_id in world.stations:
-        world.plug_in(charger_id, Vehicle(phases=3, max_current_a=16))
-    agent = Agent(config, context=DriverContext(config.gateway, simulated_stations=world.stations, clock=clock),
-                  controller_settings=IMMEDIATE, clock=clock)
-    await agent.start()
+    agent, world = await simulated_site(raw, seed=5, world_clock=clock, clock=clock)
     regulator = agent.regulators["main"]
     regulator.meter = MeterOnClock(regulator.meter, clock)
     yield ClockedSite(agent, world, clock)

@@ -16,7 +16,7 @@ from gateways.protocol.fields import Fields
 from gateways.protocol.telemetry import MAX_SEQ
 from gateways.protocol.telemetry_parse import CLOCK_UNSET_BEFORE, _plain_sample, parse_item
 from gateways.recorder import Recorder
-from gateways.regulator import ChargerSlot
+from gateways.charger_slot import ChargerSlot
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 

@@ -8,7 +8,7 @@ load with the same chargers, vehicles and controller settings at the
 recording's 1 s resolution. Stated tolerance: in every cycle each replayed
 charger current lies within SETPOINT_TOLERANCE_A of the recorded setpoint
 (capped at the vehicle's maximum). Measured: identical in all 330 charger
-cycles. Pacing is off (the agent's IMMEDIATE settings of that test), since the
+cycles. Pacing is off (tests.gateways.site_harness.IMMEDIATE), since the
 agent's controller runs on the wall clock while the test cycles faster than 1 s.
 """
 
@@ -17,7 +17,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from planning import HouseLoad, Plan, PlanLimits, PlannedCharger, Session, replay
-from tests.gateways.test_regulation_end_to_end import IMMEDIATE, LIMIT_A, start_site, stop_site
+from tests.gateways.site_harness import IMMEDIATE
+from tests.gateways.test_regulation_end_to_end import LIMIT_A, start_site, stop_site
 
 SETPOINT_TOLERANCE_A = 0.05
 """Well below one setpoint step (the engine allocates whole amperes); the meter simulator rounds currents to 1 mA."""

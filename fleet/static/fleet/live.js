@@ -9,14 +9,19 @@
 (function () {
   "use strict";
 
-  /* A clock in the zone the server chose for the viewer, labelled with it. */
-  function zonedClock(timeZone) {
-    var options = { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false, timeZoneName: "short" };
+  /* Times of day (24 h, to the second) in the zone the server chose for the viewer; `extra` adds Intl options. */
+  function zonedFormat(timeZone, extra) {
+    var options = Object.assign({ hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false }, extra || {});
     try {
       return new Intl.DateTimeFormat("en-GB", Object.assign({ timeZone: timeZone }, options));
     } catch (error) {
-      return new Intl.DateTimeFormat("en-GB", options);
+      return new Intl.DateTimeFormat("en-GB", options); // an unknown zone: the browser's own
     }
+  }
+
+  /* A clock in the zone the server chose for the viewer, labelled with it. */
+  function zonedClock(timeZone) {
+    return zonedFormat(timeZone, { timeZoneName: "short" });
   }
 
   function element(tag, className, text) {
@@ -83,5 +88,5 @@
     return { poll: poll, schedule: schedule };
   }
 
-  window.FuseGuardLive = { zonedClock: zonedClock, element: element, showIndicator: showIndicator, poller: poller };
+  window.FuseGuardLive = { zonedFormat: zonedFormat, zonedClock: zonedClock, element: element, showIndicator: showIndicator, poller: poller };
 })();

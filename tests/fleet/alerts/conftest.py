@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.db import connection
 
 from fleet.models import ChannelKind, ChargingNetwork, Delivery, Gateway, Meter, MeterState, NotificationChannel
 from fleet.services.alerts_evaluate import AlertPolicy, EvaluationResult, alerts_evaluate
@@ -59,6 +60,32 @@ def evaluate_and_dispatch(seconds: float, policy: AlertPolicy = POLICY) -> Evalu
     result = evaluate(seconds, policy)
     dispatch(seconds)
     return result
+
+
+def at_once(work, workers: int, join_s: float = 30) -> list:
+    """`work()` in `workers` threads released together, each on its own database connection: their results.
+
+    Fails the test if any of them raised or did not finish within `join_s`.
+    """
+    barrier = threading.Barrier(workers)
+    results, errors = [], []
+
+    def worker():
+        try:
+            barrier.wait()
+            results.append(work())
+        except Exception as problem:  # noqa: BLE001 (collected and asserted on below)
+            errors.append(problem)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(join_s)
+    assert errors == [] and len(results) == workers
+    return results
 
 
 def told_incidents() -> list[int]:

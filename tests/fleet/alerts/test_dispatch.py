@@ -1,10 +1,8 @@
 """The dispatcher: unprocessed transitions are filed into notification groups and told once, whoever runs it."""
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from fleet import celery_app
@@ -25,7 +23,7 @@ from fleet.services.notifications_dispatch import notifications_dispatch
 from fleet.services.notifications_enqueue import notifications_due
 from fleet.services.notifications_send import delivery_send
 from fleet.tasks import notifications_dispatch as notifications_dispatch_task
-from tests.fleet.alerts.conftest import add_meters, at, dispatch, evaluate, gateway_seen, meter_lost, meter_reading
+from tests.fleet.alerts.conftest import add_meters, at, at_once, dispatch, evaluate, gateway_seen, meter_lost, meter_reading
 
 pytestmark = pytest.mark.django_db
 
@@ -186,27 +184,8 @@ def test_dispatchers_running_at_once_process_each_transition_and_make_each_notif
     for meter in meters:
         meter_lost(meter, at(0))
     assert len(evaluate(10).opened) == 30
-    workers = 6
-    barrier = threading.Barrier(workers)
-    results, errors = [], []
-
-    def worker():
-        try:
-            barrier.wait()
-            # Small batches, so that the workers meet on the same rows many times.
-            results.append(notifications_dispatch(now=at(11), batch_size=2))
-        except Exception as problem:  # noqa: BLE001 (collected and asserted on below)
-            errors.append(problem)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-
-    assert errors == [] and len(results) == workers
+    # Six dispatchers in small batches, so that they meet on the same rows many times.
+    results = at_once(lambda: notifications_dispatch(now=at(11), batch_size=2), workers=6, join_s=60)
     processed = [pk for result in results for pk in result.transition_ids]
     assert sorted(processed) == sorted(IncidentTransition.objects.values_list("pk", flat=True))  # each once, none missed
     queued = [pk for result in results for pk in result.delivery_ids]

@@ -1,9 +1,7 @@
 """Evaluation: lost and silent meters open one incident each, silent gateways one for the site, data resolves them."""
 
-import threading
-
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 
 from fleet.models import Delivery, Incident, IncidentKind, IncidentStatus, IncidentTransition
 from fleet.services.alerts_evaluate import alerts_evaluate
@@ -12,6 +10,7 @@ from tests.fleet.alerts.conftest import (
     add_meters,
     told_incidents,
     at,
+    at_once,
     dispatch,
     evaluate,
     gateway_seen,
@@ -216,26 +215,7 @@ def test_workers_evaluating_at_the_same_moment_open_and_notify_once(tenant_a, we
     gateway_seen(tenant_a.gateway, at(0))
     for meter in meters:
         meter_lost(meter, at(0))
-    workers = 8
-    barrier = threading.Barrier(workers)
-    results, errors = [], []
-
-    def worker():
-        try:
-            barrier.wait()
-            results.append(alerts_evaluate(now=at(10), policy=POLICY))
-        except Exception as problem:  # noqa: BLE001 (collected and asserted on below)
-            errors.append(problem)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-
-    assert errors == []
+    results = at_once(lambda: alerts_evaluate(now=at(10), policy=POLICY), workers=8)
     opened = [pk for result in results for pk in result.opened]
     assert sorted(opened) == sorted(Incident.objects.values_list("pk", flat=True))
     assert len(opened) == 3

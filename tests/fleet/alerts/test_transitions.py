@@ -1,13 +1,11 @@
 """Transitions: every edge of an incident is recorded once, by the run that changed it, together with the change."""
 
-import threading
-
 import pytest
 from django.db import DatabaseError, connection, transaction
 
 from fleet.models import Incident, IncidentKind, IncidentTransition
 from fleet.services.alerts_evaluate import alerts_evaluate
-from tests.fleet.alerts.conftest import POLICY, add_meters, at, evaluate, gateway_seen, meter_lost, meter_reading
+from tests.fleet.alerts.conftest import POLICY, add_meters, at, at_once, evaluate, gateway_seen, meter_lost, meter_reading
 
 pytestmark = pytest.mark.django_db
 
@@ -136,25 +134,7 @@ def test_the_database_refuses_a_second_record_of_the_same_edge(tenant_a):
 
 def evaluate_concurrently(seconds: float, workers: int = 8) -> list:
     """`workers` threads, each with its own database connection, evaluating at the same moment."""
-    barrier = threading.Barrier(workers)
-    results, errors = [], []
-
-    def worker():
-        try:
-            barrier.wait()
-            results.append(alerts_evaluate(now=at(seconds), policy=POLICY))
-        except Exception as problem:  # noqa: BLE001 (collected and asserted on below)
-            errors.append(problem)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    assert errors == [] and len(results) == workers
-    return results
+    return at_once(lambda: alerts_evaluate(now=at(seconds), policy=POLICY), workers)
 
 
 @pytest.mark.django_db(transaction=True)

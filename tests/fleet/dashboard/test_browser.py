@@ -121,6 +121,9 @@ def test_an_operator_watches_a_site_live(site_with_history, live_server, browser
     page.wait_for_function(
         "() => Object.values(window.FuseGuardDashboard.networks)[0].chart.data.datasets[0].data.length === 181", timeout=10_000
     )
+    # Reset zoom redraws the whole live window in place.
+    page.click("#reset-zoom")
+    assert page.evaluate("Object.values(window.FuseGuardDashboard.networks)[0].chart.data.datasets[0].data.length") == 181
 
     page.click("text=Fleet")
     card = f'[data-site-id="{tenant_a.site.pk}"]'

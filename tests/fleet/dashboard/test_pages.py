@@ -143,7 +143,8 @@ def test_the_site_page_lists_chargers_with_setpoint_current_and_the_reason_in_wo
     assert describe("limited_by_phase_L2") in page
     assert "Limit 32 A per phase" in page
     assert f'id="chart-{tenant_a.network.pk}"' in page
-    assert "fleet/vendor/chart.umd.min.js" in page and "fleet/dashboard.js" in page
+    assert "fleet/vendor/chart.umd.min.js" in page
+    assert all(f"fleet/{script}.js" in page for script in ("live", "site_chart", "site_range", "site"))
 
 
 def test_the_site_page_shows_a_lost_meter_and_the_open_incident(as_user, tenant_a):

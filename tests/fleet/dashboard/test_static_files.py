@@ -15,4 +15,5 @@ def test_collectstatic_with_the_production_storage_resolves_every_reference(tmp_
     vendor = tmp_path / "fleet" / "vendor"
     assert (vendor / "chart.umd.min.js").exists()
     assert (vendor / "chart.umd.min.js.map").exists()
-    assert any((tmp_path / "fleet").glob("dashboard.*.js"))
+    for script in ("live", "site", "site_chart", "site_range"):
+        assert any((tmp_path / "fleet").glob(f"{script}.*.js")), script

@@ -111,6 +111,14 @@ async def driver_a(transport: KebaUdpTransport, station_a: KebaUdpStation) -> Ke
 
 
 @pytest_asyncio.fixture
+async def driver_b(transport: KebaUdpTransport, station_b: KebaUdpStation) -> KebaUdpDriver:
+    """The driver for station B, on the same transport as station A's (1 s deadline per call)."""
+    driver = KebaUdpDriver(transport, STATION_B_IP, timeout_s=1.0)
+    await driver.start()
+    return driver
+
+
+@pytest_asyncio.fixture
 async def modbus_station(station_clock: SteppedClock) -> AsyncIterator[KebaModbusStation]:
     """A simulated P30 x-series / P40 on an ephemeral TCP port, without a vehicle."""
     station = KebaModbusStation("127.0.0.1", 0, model=KebaStationModel(clock=station_clock))

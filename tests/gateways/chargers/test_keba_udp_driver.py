@@ -20,7 +20,7 @@ from gateways.chargers.keba_udp_transport import KebaUdpTransport
 from gateways.simulators.keba_station import Vehicle
 from gateways.simulators.keba_udp_station import KebaUdpStation
 
-from .conftest import STATION_A_IP, STATION_B_IP, TEST_DISABLE_PAUSE_S, VALID_FOR_S, SteppedClock
+from .conftest import STATION_A_IP, TEST_DISABLE_PAUSE_S, VALID_FOR_S, SteppedClock
 
 # -- reading ---------------------------------------------------------------------------------
 
@@ -267,12 +267,8 @@ async def test_a_report_with_a_nonsense_field_is_a_protocol_error(driver_a: Keba
 
 @pytest.mark.asyncio
 async def test_two_stations_on_one_transport_get_their_own_answers(
-    transport: KebaUdpTransport, station_a: KebaUdpStation, station_b: KebaUdpStation
+    driver_a: KebaUdpDriver, driver_b: KebaUdpDriver, station_a: KebaUdpStation, station_b: KebaUdpStation
 ) -> None:
-    driver_a = KebaUdpDriver(transport, STATION_A_IP, timeout_s=1.0)
-    driver_b = KebaUdpDriver(transport, STATION_B_IP, timeout_s=1.0)
-    await driver_a.start()
-    await driver_b.start()
     station_a.model.plug_in(Vehicle(max_current_a=32, phases=1))
     station_b.model.plug_in(Vehicle(max_current_a=32, phases=3))
     await asyncio.gather(driver_a.apply_setpoint(7.0, VALID_FOR_S), driver_b.apply_setpoint(13.0, VALID_FOR_S))
@@ -284,12 +280,8 @@ async def test_two_stations_on_one_transport_get_their_own_answers(
 
 @pytest.mark.asyncio
 async def test_a_malformed_datagram_from_one_station_leaves_the_other_undisturbed(
-    transport: KebaUdpTransport, station_a: KebaUdpStation, station_b: KebaUdpStation
+    transport: KebaUdpTransport, driver_a: KebaUdpDriver, driver_b: KebaUdpDriver, station_a: KebaUdpStation
 ) -> None:
-    driver_a = KebaUdpDriver(transport, STATION_A_IP, timeout_s=1.0)
-    driver_b = KebaUdpDriver(transport, STATION_B_IP, timeout_s=1.0)
-    await driver_a.start()
-    await driver_b.start()
     station_a.send_malformed(b"\xff\xfe garbage", count=2)
     results = await asyncio.gather(driver_a.read(), driver_b.read(), return_exceptions=True)
     assert isinstance(results[0], ChargerProtocolError)
@@ -315,12 +307,8 @@ async def test_commands_to_one_station_are_at_least_100_ms_apart(
 
 @pytest.mark.asyncio
 async def test_stations_do_not_wait_for_each_other(
-    transport: KebaUdpTransport, station_a: KebaUdpStation, station_b: KebaUdpStation
+    driver_a: KebaUdpDriver, driver_b: KebaUdpDriver, station_a: KebaUdpStation, station_b: KebaUdpStation
 ) -> None:
-    driver_a = KebaUdpDriver(transport, STATION_A_IP, timeout_s=1.0)
-    driver_b = KebaUdpDriver(transport, STATION_B_IP, timeout_s=1.0)
-    await driver_a.start()
-    await driver_b.start()
     await asyncio.gather(driver_a.read(), driver_b.read())
     first_a, first_b = station_a.received[0].at_s, station_b.received[0].at_s
     assert abs(first_a - first_b) < 0.1  # the 100 ms rule is per station

@@ -83,12 +83,3 @@ async def connected_peer(url: str, identity: str, *, headers: dict | None = None
             peer.task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await peer.task
-
-
-async def eventually(predicate, timeout_s: float = 3.0, what: str = "condition"):
-    """Wait until `predicate()` holds (polled every 20 ms)."""
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.02)

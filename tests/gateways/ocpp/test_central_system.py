@@ -27,7 +27,8 @@ from gateways.ocpp16.link import LinkState
 from gateways.ocpp16.profiles import FAILSAFE_PROFILE_ID, LIVE_PROFILE_ID
 from gateways.ocpp16.session import MEASURANDS
 from gateways.protocol import parse_site_config
-from tests.gateways.ocpp.peer import basic, connected_peer, eventually
+from tests.gateways.ocpp.peer import basic, connected_peer
+from tests.gateways.site_harness import eventually
 from tests.processes import free_port
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")

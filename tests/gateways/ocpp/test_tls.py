@@ -9,7 +9,8 @@ import pytest
 from gateways.chargers.registry import DriverContext, make_driver
 from gateways.ocpp16.link import LinkState
 from gateways.protocol import parse_site_config
-from tests.gateways.ocpp.peer import basic, connected_peer, eventually
+from tests.gateways.ocpp.peer import basic, connected_peer
+from tests.gateways.site_harness import eventually
 from tests.processes import free_port
 
 PASSWORD = "tls-and-basic-auth-pw"
