@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from gateways.protocol import TelemetryError, parse_batch
+from gateways.protocol import TelemetryError, parse_batch_records
 from gateways.protocol.telemetry import MAX_BATCH_ITEMS
 
 from fleet.json_body import BodyTooLarge, JsonBodyInvalid, PayloadTooLarge, declared_length, json_body_read
@@ -132,7 +132,7 @@ class TelemetryView(GatewayView):
                     status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
                 )
             # The token identifies the gateway; the batch's `gateway` is informational (it survives renames).
-            batch = parse_batch(data, now=timezone.now(), networks=network_ids)
+            batch = parse_batch_records(data, now=timezone.now(), networks=network_ids)
         except TelemetryError as problem:
             body = {"detail": str(problem), "field": problem.path}
             if problem.item_index is not None:
