@@ -145,7 +145,8 @@ def telemetry_ingest(gateway: Gateway, batch: BatchRecords, *, software_version:
 
         samples = [i for i in new_items if type(i) is SampleRecord]
         events = [i for i in new_items if isinstance(i, EventItem)]
-        _store_samples(locked, [_sample_row(locked.pk, network_ids, s) for s in samples], may_conflict=may_conflict)
+        gateway_id = locked.pk
+        _store_samples(locked, [_sample_row(gateway_id, network_ids, s) for s in samples], may_conflict=may_conflict)
         TelemetryEvent.objects.bulk_create(
             [
                 TelemetryEvent(gateway=locked, seq=e.seq, ts=_parse_ts(e.ts), network_id=network_ids.get(e.network or ""),

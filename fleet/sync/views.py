@@ -19,6 +19,7 @@ from fleet.models import Gateway
 from fleet.services.site_config import SiteConfigInconsistent, config_etag, site_config_build
 from fleet.services.telemetry_ingest import telemetry_ingest, telemetry_network_ids
 from fleet.sync.auth import GatewayTokenAuthentication, IsGateway
+from fleet.sync.gc_pause import gc_paused
 
 VERSION_HEADER = "X-FuseGuard-Version"
 
@@ -122,6 +123,10 @@ class TelemetryView(GatewayView):
         tags=["gateway sync"],
     )
     def post(self, request):
+        with gc_paused():  # thousands of acyclic objects per batch: see fleet/sync/gc_pause.py
+            return self._store(request)
+
+    def _store(self, request):
         gateway = self.gateway()
         network_ids = telemetry_network_ids(gateway)
         try:
