@@ -22,6 +22,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
+import orjson
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -49,17 +50,9 @@ def _parse_ts(value: str) -> datetime:
     return datetime.fromisoformat(value)
 
 
-try:
-    from orjson import dumps as _orjson_dumps
-except ImportError:  # pragma: no cover - orjson is in the server extra; the stdlib is the fallback
-    _orjson_dumps = None
-
-
 def _json_text(value) -> str:
-    """Compact JSON text (orjson where installed: the chargers of every sample are encoded on the hot path)."""
-    if _orjson_dumps is not None:
-        return _orjson_dumps(value).decode()
-    return json.dumps(value, separators=(",", ":"))
+    """Compact JSON text; orjson, as the chargers of every sample are encoded on the hot path."""
+    return orjson.dumps(value).decode()
 
 
 _NO_PHASES = (None, None, None)
