@@ -88,6 +88,9 @@ def _plain_key(value) -> bool:
         and not value.isspace()
 
 
+_LOW_A, _HIGH_A = -MAX_PHASE_CURRENT_A, MAX_PHASE_CURRENT_A
+
+
 def _plain_phases(value):
     """The three values as given, None for null, or False when the full parser must look."""
     if value is None:
@@ -95,9 +98,8 @@ def _plain_phases(value):
     if type(value) is not list or len(value) != 3:
         return False
     a, b, c = value
-    low, high = -MAX_PHASE_CURRENT_A, MAX_PHASE_CURRENT_A
     if (type(a) is float and type(b) is float and type(c) is float
-            and low <= a <= high and low <= b <= high and low <= c <= high):  # NaN fails the comparisons
+            and _LOW_A <= a <= _HIGH_A and _LOW_A <= b <= _HIGH_A and _LOW_A <= c <= _HIGH_A):  # NaN fails these
         return value
     return False
 
@@ -121,6 +123,8 @@ def _plain_chargers(raw_chargers) -> dict | None:
     A charger the agent wrote is already in that form and is kept as decoded;
     one that leaves out a default or sends `failsafe_confirmed: null` is
     rewritten, so the stored JSON does not depend on how the agent spelt it.
+    The key and phase checks are `_plain_key` and `_plain_phases` written out:
+    this loop runs for every charger of every sample.
     """
     if raw_chargers is None:
         return {}
@@ -128,20 +132,31 @@ def _plain_chargers(raw_chargers) -> dict | None:
         return None
     rewritten = None
     for key, c in raw_chargers.items():
-        if type(c) is not dict or not c.keys() <= _CHARGER_KEYS or not _plain_key(key):
+        if (type(c) is not dict or type(key) is not str or not 0 < len(key) <= MAX_KEY_CHARS or not key.isascii()
+                or "\x00" in key or key.isspace() or not c.keys() <= _CHARGER_KEYS):
             return None
         setpoint = c.get("setpoint_a")
         reason = c.get("reason")
+        current = c.get("current_a")
+        if current is not None:
+            if type(current) is not list or len(current) != 3:
+                return None
+            a, b, d = current
+            if not (type(a) is float and type(b) is float and type(d) is float
+                    and _LOW_A <= a <= _HIGH_A and _LOW_A <= b <= _HIGH_A and _LOW_A <= d <= _HIGH_A):
+                return None
+        if (type(setpoint) is not float or not 0 <= setpoint <= MAX_SETPOINT_A or type(reason) is not str
+                or len(reason) > MAX_REASON_CHARS or not reason.isascii() or "\x00" in reason):
+            return None
+        if len(c) == 4 and "current_a" in c and "available" in c:  # as the agent writes it: kept
+            if type(c["available"]) is not bool:
+                return None
+            continue
         available = c.get("available", True)
         confirmed = c.get("failsafe_confirmed")
-        current = c.get("current_a")
-        if current is not None and _plain_phases(current) is False:
+        if type(available) is not bool or (confirmed is not None and type(confirmed) is not bool):
             return None
-        if (type(setpoint) is not float or not 0 <= setpoint <= MAX_SETPOINT_A or type(reason) is not str
-                or len(reason) > MAX_REASON_CHARS or not reason.isascii() or "\x00" in reason
-                or type(available) is not bool or (confirmed is not None and type(confirmed) is not bool)):
-            return None
-        if len(c) != (4 if confirmed is None else 5) or "current_a" not in c or "available" not in c:
+        if confirmed is None or "current_a" not in c or "available" not in c:
             if rewritten is None:
                 rewritten = dict(raw_chargers)
             rewritten[key] = {"current_a": current, "setpoint_a": setpoint, "reason": reason, "available": available}
