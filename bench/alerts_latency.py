@@ -98,9 +98,9 @@ class Gateway:
 
     def _ingest(self, items: list[dict]) -> None:
         from fleet.services.telemetry_ingest import telemetry_ingest
-        from gateways.protocol import parse_batch
+        from gateways.protocol import parse_batch_records
 
-        telemetry_ingest(self.gateway, parse_batch({"gateway": self.gateway.name, "items": items}))
+        telemetry_ingest(self.gateway, parse_batch_records({"gateway": self.gateway.name, "items": items}))
 
     def samples(self) -> None:
         with self.lock:

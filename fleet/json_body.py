@@ -9,6 +9,11 @@ not JSON, are refused. The operator API uses `JsonBodyParser` and
 `BoundedFormParser`; the gateway sync API calls `json_body_read` with its own
 byte limit.
 
+Decoding is orjson's (about three times the stdlib's speed: a telemetry batch
+is a megabyte), with the stdlib decoder as the reference: any body orjson
+refuses, or that holds an integer orjson would read differently, is decoded
+the stdlib way, so what is accepted and every error message are as before.
+
 Django's `DATA_UPLOAD_MAX_MEMORY_SIZE` (2.5 MB) does not apply here: it is
 checked only when `request.body` is read, and DRF hands the parsers the unread
 stream. It stays in force for the admin's forms.
@@ -21,6 +26,7 @@ import re
 from itertools import accumulate
 from typing import Any
 
+import orjson
 from django.conf import settings
 from django.http import QueryDict
 from rest_framework import status
@@ -37,6 +43,10 @@ _STRING = re.compile(rb'"[^"]*"')
 _DEPTH_STEP = [0] * 256
 _DEPTH_STEP[ord("[")] = 1
 _DEPTH_STEP[ord("]")] = -1
+
+_LONG_DIGIT_RUN = b"0" * 19
+"""orjson reads integers beyond 64 bits (19 digits can already be one, below -2^63) as floats, the stdlib exactly."""
+_DIGITS_AS_ZERO = bytes(ord("0") if chr(byte).isdigit() and byte < 128 else ord(" ") for byte in range(256))
 
 
 class JsonBodyInvalid(ValueError):
@@ -106,7 +116,24 @@ def _refuse_constant(name: str):
 
 
 def json_decode(body: bytes, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
-    """Decode a UTF-8 JSON document whose nesting is at most `max_depth` levels."""
+    """Decode a UTF-8 JSON document whose nesting is at most `max_depth` levels.
+
+    orjson decodes what it accepts exactly as the stdlib does (strict UTF-8,
+    last of duplicate keys, the same floats), except integers beyond 64 bits,
+    so a body with a run of 19 digits anywhere, or one orjson refuses (NaN,
+    lone surrogates the stdlib lets through for the validators to name, bad
+    UTF-8, malformed text), goes the stdlib way with its precise message.
+    """
+    if json_nesting_depth(body) <= max_depth and _LONG_DIGIT_RUN not in body.translate(_DIGITS_AS_ZERO):
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError:
+            pass
+    return json_decode_reference(body, max_depth=max_depth)
+
+
+def json_decode_reference(body: bytes, *, max_depth: int) -> Any:
+    """The reference decoding: UTF-8 first, then the depth, then the stdlib's decoder without NaN and Infinity."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as problem:

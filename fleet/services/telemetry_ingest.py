@@ -11,6 +11,9 @@ into the table when nothing above the gateway's acknowledged mark is stored
 yet (the normal, in-order case), otherwise through a temporary table and
 `INSERT ... ON CONFLICT DO NOTHING`. Batches of one gateway are serialised by
 locking its row, so two concurrent retries cannot both advance the mark.
+
+A batch arrives as `BatchRecords`: samples are tuples whose chargers are
+already the wire data stored, so a row is one tuple and one orjson call.
 """
 
 from __future__ import annotations
@@ -19,12 +22,12 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
+import orjson
 from django.db import connection, transaction
 from django.utils import timezone
 
-from gateways.protocol import TelemetryBatch
+from gateways.protocol.telemetry import BatchRecords, SampleRecord
 from gateways.protocol.telemetry import TelemetryEvent as EventItem
-from gateways.protocol.telemetry import TelemetrySample as SampleItem
 
 from fleet.models import ChargingNetwork, Gateway, TelemetryEvent, TelemetryGap, TelemetrySample
 from fleet.services.telemetry_state import latest_state_update
@@ -47,24 +50,18 @@ def _parse_ts(value: str) -> datetime:
     return datetime.fromisoformat(value)
 
 
-try:
-    from orjson import dumps as _orjson_dumps
-except ImportError:  # pragma: no cover - orjson is in the server extra; the stdlib is the fallback
-    _orjson_dumps = None
-
-
 def _json_text(value) -> str:
-    """Compact JSON text (orjson where installed: the chargers of every sample are encoded on the hot path)."""
-    if _orjson_dumps is not None:
-        return _orjson_dumps(value).decode()
-    return json.dumps(value, separators=(",", ":"))
+    """Compact JSON text; orjson, as the chargers of every sample are encoded on the hot path."""
+    return orjson.dumps(value).decode()
 
 
-def _sample_row(gateway_id: int, network_ids: dict[str, int], item: SampleItem) -> tuple:
-    grid = item.grid_current_a or (None, None, None)
-    chargers = _json_text({cid: c.to_dict() for cid, c in item.chargers.items()})
-    return (gateway_id, item.seq, item.ts, network_ids.get(item.network), item.mode, grid[0], grid[1], grid[2],
-            chargers, 0)
+_NO_PHASES = (None, None, None)
+
+
+def _sample_row(gateway_id: int, network_ids: dict[str, int], sample: SampleRecord) -> tuple:
+    grid = sample.grid_current_a or _NO_PHASES
+    return (gateway_id, sample.seq, sample.ts, network_ids.get(sample.network), sample.mode, grid[0], grid[1], grid[2],
+            _json_text(sample.chargers), 0)
 
 
 def telemetry_network_ids(gateway: Gateway) -> dict[str, int]:
@@ -130,7 +127,7 @@ def _walk(mark: int, ranges: list[tuple[int, int]]) -> int:
     return mark
 
 
-def telemetry_ingest(gateway: Gateway, batch: TelemetryBatch, *, software_version: str = "") -> IngestResult:
+def telemetry_ingest(gateway: Gateway, batch: BatchRecords, *, software_version: str = "") -> IngestResult:
     """Store a validated batch once and return the gateway's new acknowledged mark."""
     with transaction.atomic():
         locked = Gateway.objects.select_for_update().select_related("site").get(pk=gateway.pk)
@@ -139,9 +136,10 @@ def telemetry_ingest(gateway: Gateway, batch: TelemetryBatch, *, software_versio
         may_conflict = _stored_above(locked, acked)
         network_ids = telemetry_network_ids(locked)
 
-        samples = [i for i in new_items if isinstance(i, SampleItem)]
+        samples = [i for i in new_items if type(i) is SampleRecord]
         events = [i for i in new_items if isinstance(i, EventItem)]
-        _store_samples(locked, [_sample_row(locked.pk, network_ids, s) for s in samples], may_conflict=may_conflict)
+        gateway_id = locked.pk
+        _store_samples(locked, [_sample_row(gateway_id, network_ids, s) for s in samples], may_conflict=may_conflict)
         TelemetryEvent.objects.bulk_create(
             [
                 TelemetryEvent(gateway=locked, seq=e.seq, ts=_parse_ts(e.ts), network_id=network_ids.get(e.network or ""),

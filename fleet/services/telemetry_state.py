@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from gateways.protocol.telemetry import SampleRecord
 from gateways.protocol.telemetry import TelemetryEvent as EventItem
-from gateways.protocol.telemetry import TelemetrySample as SampleItem
 
 from fleet.models import Charger, ChargerState, EventType, Gateway, Meter, MeterState, NetworkState
 
@@ -19,23 +19,33 @@ _CHARGER_STATE_FIELDS = ["available", "setpoint_a", "current_a", "reason", "fail
 
 
 def latest_state_update(gateway: Gateway, network_ids: dict[str, int], items, *, now: datetime) -> None:
-    """Apply a batch's newest facts per network: mode and grid, charger setpoints, meter availability."""
+    """Apply a batch's newest facts per network: mode and grid, charger setpoints, meter availability.
+
+    `items` are the batch's new `SampleRecord`s and events in any order; the
+    newest by seq wins. Whatever the batch's size, this is a handful of
+    queries per network, not per item.
+    """
 
     def _ts(value: str) -> datetime:
         return min(datetime.fromisoformat(value), now)
 
-    newest_sample: dict[int, SampleItem] = {}
+    newest_sample: dict[int, SampleRecord] = {}
     meter_facts: dict[int, tuple[int, bool, str, str]] = {}  # network id -> (seq, available, ts, detail)
-    for item in sorted(items, key=lambda i: i.seq):
+    for item in items:  # one pass keeping the highest seq (seqs are unique in a batch): no sort of thousands
         network_id = network_ids.get(item.network or "")
         if network_id is None:
             continue
-        if isinstance(item, SampleItem):
-            newest_sample[network_id] = item
+        fact = None
+        if type(item) is SampleRecord:
+            newest = newest_sample.get(network_id)
+            if newest is None or newest.seq < item.seq:
+                newest_sample[network_id] = item
             if item.grid_current_a is not None:
-                meter_facts[network_id] = (item.seq, True, item.ts, "")
+                fact = (item.seq, True, item.ts, "")
         elif isinstance(item, EventItem) and item.type in (EventType.METER_LOST, EventType.METER_RESTORED):
-            meter_facts[network_id] = (item.seq, item.type == EventType.METER_RESTORED, item.ts, item.detail)
+            fact = (item.seq, item.type == EventType.METER_RESTORED, item.ts, item.detail)
+        if fact is not None and (network_id not in meter_facts or meter_facts[network_id][0] < fact[0]):
+            meter_facts[network_id] = fact
 
     for network_id, sample in newest_sample.items():
         ts = _ts(sample.ts)
@@ -51,9 +61,9 @@ def latest_state_update(gateway: Gateway, network_ids: dict[str, int], items, *,
         ChargerState.objects.bulk_create(
             [
                 ChargerState(
-                    charger_id=chargers[key], available=c.available, setpoint_a=c.setpoint_a,
-                    current_a=None if c.current_a is None else list(c.current_a), reason=c.reason,
-                    failsafe_confirmed=c.failsafe_confirmed, sample_ts=ts,
+                    charger_id=chargers[key], available=c["available"], setpoint_a=c["setpoint_a"],
+                    current_a=None if c["current_a"] is None else list(c["current_a"]), reason=c["reason"],
+                    failsafe_confirmed=c.get("failsafe_confirmed"), sample_ts=ts,
                 )
                 for key, c in sample.chargers.items() if key in chargers
             ],

@@ -10,7 +10,7 @@ from rest_framework.parsers import BaseParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from gateways.protocol import TelemetryError, parse_batch
+from gateways.protocol import TelemetryError, parse_batch_records
 from gateways.protocol.telemetry import MAX_BATCH_ITEMS
 
 from fleet.json_body import BodyTooLarge, JsonBodyInvalid, PayloadTooLarge, declared_length, json_body_read
@@ -18,6 +18,7 @@ from fleet.models import Gateway
 from fleet.services.site_config import SiteConfigInconsistent, config_etag, site_config_build
 from fleet.services.telemetry_ingest import telemetry_ingest, telemetry_network_ids
 from fleet.sync.auth import GatewayTokenAuthentication, IsGateway
+from fleet.sync.gc_pause import gc_paused
 from fleet.sync.throttling import GatewayRateThrottle
 
 VERSION_HEADER = "X-FuseGuard-Version"
@@ -121,6 +122,10 @@ class TelemetryView(GatewayView):
         tags=["gateway sync"],
     )
     def post(self, request):
+        with gc_paused():  # thousands of acyclic objects per batch: see fleet/sync/gc_pause.py
+            return self._store(request)
+
+    def _store(self, request):
         gateway = self.gateway()
         network_ids = telemetry_network_ids(gateway)
         try:
@@ -131,7 +136,7 @@ class TelemetryView(GatewayView):
                     status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
                 )
             # The token identifies the gateway; the batch's `gateway` is informational (it survives renames).
-            batch = parse_batch(data, now=timezone.now(), networks=network_ids)
+            batch = parse_batch_records(data, now=timezone.now(), networks=network_ids)
         except TelemetryError as problem:
             body = {"detail": str(problem), "field": problem.path}
             if problem.item_index is not None:

@@ -30,7 +30,7 @@ from gateways.protocol.telemetry import (
     TelemetryEvent,
     TelemetrySample,
 )
-from gateways.protocol.telemetry_parse import parse_batch
+from gateways.protocol.telemetry_parse import parse_batch, parse_batch_records
 
 __all__ = [
     "CHARGER_DRIVER_TABLE",
@@ -52,6 +52,7 @@ __all__ = [
     "TelemetryEvent",
     "TelemetrySample",
     "parse_batch",
+    "parse_batch_records",
     "parse_site_config",
     "validate_charger",
     "validate_gateway",

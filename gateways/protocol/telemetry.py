@@ -11,13 +11,19 @@ items with them and sends their `to_dict()`, the server gets them back from
 both represent and that lie near the server's clock) is checked in
 `parse_batch`, so a batch is either stored whole or refused whole with an error
 naming the item and field (see `gateways.protocol.telemetry_parse`).
+
+The server stores thousands of samples per request and needs no objects for
+them: `parse_batch_records` validates the same way and gives each sample as a
+`SampleRecord`, a named tuple holding its chargers as the wire data they are
+stored as.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from gateways.protocol.fields import SchemaError
 
@@ -159,6 +165,32 @@ class TelemetryBatch:
             "items": [item.to_dict() for item in self.items],
             "gaps": [list(gap) for gap in self.gaps],
         }
+
+
+class SampleRecord(NamedTuple):
+    """A validated sample as the server stores it: a tuple (cheap to build by the thousand), chargers as wire data.
+
+    `chargers` maps each charger key to what its `ChargerSample.to_dict()`
+    gives, which is what the server stores; the phase values are lists or
+    tuples of three floats.
+    """
+
+    seq: int
+    ts: str
+    network: str
+    mode: str
+    grid_current_a: Sequence[float] | None
+    headroom_a: Sequence[float] | None
+    chargers: dict[str, dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class BatchRecords:
+    """A validated batch as the server stores it: samples as `SampleRecord`s, events (few) as dataclasses."""
+
+    gateway: str
+    items: list[SampleRecord | TelemetryEvent]
+    gaps: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)

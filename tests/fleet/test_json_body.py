@@ -6,7 +6,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fleet.json_body import MAX_JSON_DEPTH, BodyTooLarge, JsonBodyInvalid, body_read, json_decode, json_nesting_depth
+from fleet.json_body import (
+    MAX_JSON_DEPTH,
+    BodyTooLarge,
+    JsonBodyInvalid,
+    json_decode_reference,
+    body_read,
+    json_decode,
+    json_nesting_depth,
+)
 
 # Strings full of what could fool a scanner: brackets, quotes, backslashes, non-ASCII.
 tricky_text = st.text(alphabet=st.sampled_from('[]{}"\\\\ab é€😀\n'), max_size=8)
@@ -73,3 +81,39 @@ def test_an_announced_length_over_the_limit_is_refused_unread():
     with pytest.raises(BodyTooLarge, match="10000 bytes; at most 100"):
         body_read(stream, content_length=10_000, max_bytes=100)
     assert stream.read_bytes == 0
+
+
+def decoded_or_error(decode, body: bytes) -> str:
+    """What a decoder makes of a body, as text: the value's repr (so -0.0, 1 and 1.0 differ), or the error message."""
+    try:
+        return repr(decode(body))
+    except JsonBodyInvalid as problem:
+        return f"refused: {problem}"
+
+
+# Texts near JSON: valid documents with a character changed, dropped or added, and the corners where decoders
+# differ (NaN, huge integers and exponents, lone surrogates, bad UTF-8, a byte order mark, duplicate keys).
+CORNERS = [b"NaN", b"-Infinity", b"18446744073709551616", b"-9223372036854775809", b"9223372036854775808", b"1e400",
+           b"-0", b"-0.0", b'"\\ud800"', b'"\\udc00\\ud800"', b"\xff", b"\xed\xa0\x80", b"\xef\xbb\xbf", b'{"a":1,"a":2}',
+           b"1.0000000000000000000001", b"0.1e-400", b'"\x01"', b'"\\u0000"', b"01", b"[1,]", b"", b" "]
+
+
+@st.composite
+def near_json(draw) -> bytes:
+    text = json.dumps(draw(json_values), ensure_ascii=draw(st.booleans())).encode()
+    for _ in range(draw(st.integers(0, 2))):
+        at = draw(st.integers(0, len(text)))
+        change = draw(st.sampled_from(CORNERS) | st.binary(max_size=2))
+        text = text[:at] + change + text[at + draw(st.integers(0, 1)):]
+    return text
+
+
+@settings(max_examples=1000, deadline=None)
+@given(body=near_json())
+def test_the_fast_decoder_accepts_refuses_and_reads_exactly_as_the_stdlib_does(body):
+    assert decoded_or_error(json_decode, body) == decoded_or_error(stdlib_decode, body)
+
+
+def stdlib_decode(body: bytes):
+    """The decoding as it was before orjson: the reference the fast path must match."""
+    return json_decode_reference(body, max_depth=MAX_JSON_DEPTH)

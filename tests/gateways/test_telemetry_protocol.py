@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 from balancing import Allocation, reasons
 from gateways.buffer import TelemetryBuffer
 from gateways.chargers.base import ChargerReading, ChargingState, FailsafeSettings, PlugState
-from gateways.protocol import ChargerConfig, TelemetryError, TelemetrySample, parse_batch
+from gateways.protocol import ChargerConfig, TelemetryError, TelemetrySample, parse_batch, parse_batch_records
 from gateways.protocol.fields import Fields
-from gateways.protocol.telemetry import MAX_SEQ
+from gateways.protocol.telemetry import MAX_SEQ, SampleRecord
 from gateways.protocol.telemetry_parse import CLOCK_UNSET_BEFORE, _plain_sample, parse_item
 from gateways.recorder import Recorder
 from gateways.charger_slot import ChargerSlot
@@ -228,13 +228,16 @@ keys = st.text(max_size=6) | st.sampled_from(["7", "8", " ", "n" * 101])
 def sample_shaped(draw):
     """Samples in the common shape with values anywhere, for comparing the fast check with the full parser."""
     chargers = draw(st.dictionaries(keys, st.fixed_dictionaries(
-        {"current_a": phases, "setpoint_a": numbers, "reason": st.text(max_size=70), "available": st.booleans()},
-        optional={"failsafe_confirmed": st.none() | st.booleans()},
+        {"setpoint_a": numbers, "reason": st.text(max_size=70)},
+        optional={"current_a": phases, "available": st.booleans(), "failsafe_confirmed": st.none() | st.booleans()},
     ), max_size=3))
     return {
         "seq": draw(st.integers(min_value=-2, max_value=MAX_SEQ + 2)), "kind": "sample",
         "ts": draw(st.sampled_from(["2026-12-01T11:00:00Z", "1970-01-01T00:00:00Z", "2026-12-03T00:00:00Z",
-                                    "2026-12-01T11:00:00+16:00", "2026-12-01T11:00"])),
+                                    "2026-12-01T11:00:00+16:00", "2026-12-01T11:00", "2026-12-01T11:00:00.250000Z",
+                                    "2026-12-01T11:00:00.000000Z", "2026-12-01T11:00:00.25Z", "2026-02-30T11:00:00Z",
+                                    "2026-11-01T12:00:00Z", "2026-11-01T11:59:59.999999Z", "2026-12-02T12:00:00Z",
+                                    "2026-12-02T12:00:00.000001Z", "2026-12-01T12:30:00+01:00", "0000-01-01T00:00:00Z"])),
         "network": draw(keys), "mode": draw(st.sampled_from(["normal", "fallback", "other"])),
         "grid_current_a": draw(phases), "headroom_a": draw(phases), "chargers": chargers,
     }
@@ -250,6 +253,43 @@ def test_the_fast_check_accepts_only_what_the_full_parser_accepts_and_reads_it_t
         assert fast is None
         return
     assert fast is None or fast == full
+
+
+def numbered(items: list[dict]) -> dict:
+    return batch(*(dict(item, seq=index + 1) for index, item in enumerate(items)))
+
+
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@given(mutated_batches() | st.lists(sample_shaped(), max_size=3).map(numbered))
+def test_the_servers_records_are_the_protocols_items_as_stored(data):
+    """parse_batch_records validates exactly as parse_batch does; each sample's chargers are their to_dict()."""
+    try:
+        items = parse_batch(copy.deepcopy(data), now=NOW, networks={"7"})
+    except TelemetryError as problem:
+        with pytest.raises(TelemetryError) as caught:
+            parse_batch_records(data, now=NOW, networks={"7"})
+        assert (caught.value.path, caught.value.problem) == (problem.path, problem.problem)
+        return
+    records = parse_batch_records(data, now=NOW, networks={"7"})
+    assert (records.gateway, records.gaps) == (items.gateway, items.gaps)
+    assert [as_record(item) for item in items.items] == [plain_record(item) for item in records.items]
+
+
+def as_record(item):
+    """What the server stores of an item, from the protocol's dataclass."""
+    if isinstance(item, TelemetrySample):
+        return (item.seq, item.ts, item.network, item.mode, item.grid_current_a, item.headroom_a,
+                {key: c.to_dict() for key, c in item.chargers.items()})
+    return item
+
+
+def plain_record(item):
+    """A record with its phase lists as tuples, comparable with `as_record`."""
+    if isinstance(item, SampleRecord):
+        tupled = (lambda v: None if v is None else tuple(v))
+        return (item.seq, item.ts, item.network, item.mode, tupled(item.grid_current_a), tupled(item.headroom_a),
+                item.chargers)
+    return item
 
 
 def test_dates_near_the_ends_of_the_calendar_are_refused_without_a_window_too():
