@@ -142,5 +142,7 @@ class TelemetryView(GatewayView):
             if problem.item_index is not None:
                 body["item"] = problem.item_index
             return Response(body, status=status.HTTP_400_BAD_REQUEST)
-        result = telemetry_ingest(gateway, batch, software_version=request.headers.get(VERSION_HEADER, ""))
+        result = telemetry_ingest(
+            gateway, batch, software_version=request.headers.get(VERSION_HEADER, ""), network_ids=network_ids
+        )
         return Response({"acked_seq": result.acked_seq})
