@@ -121,6 +121,9 @@ def _network_states_upsert(samples: dict[int, tuple[SampleRecord, datetime]], no
         )
 
 
+_CHARGER_ROW = "(%s::bigint, %s::text, %s::boolean, %s::double precision, %s::jsonb, %s::varchar, %s::boolean, %s::timestamptz)"
+
+
 def _charger_states_upsert(samples: dict[int, tuple[SampleRecord, datetime]], now: datetime) -> None:
     params: list = []
     rows = 0
@@ -137,7 +140,7 @@ def _charger_states_upsert(samples: dict[int, tuple[SampleRecord, datetime]], no
             "INSERT INTO fleet_chargerstate AS s "
             "(charger_id, available, setpoint_a, current_a, reason, failsafe_confirmed, sample_ts) "
             "SELECT c.id, v.available, v.setpoint_a, v.current_a, v.reason, v.failsafe_confirmed, v.sample_ts "
-            f"FROM (VALUES {_rows_sql(rows, '(%s::bigint, %s::text, %s::boolean, %s::double precision, %s::jsonb, %s::varchar, %s::boolean, %s::timestamptz)')}) "
+            f"FROM (VALUES {_rows_sql(rows, _CHARGER_ROW)}) "
             "AS v (network_id, charger_key, available, setpoint_a, current_a, reason, failsafe_confirmed, sample_ts) "
             "JOIN fleet_charger c ON c.network_id = v.network_id AND c.id::text = v.charger_key "
             "ON CONFLICT (charger_id) DO UPDATE SET available = EXCLUDED.available, setpoint_a = EXCLUDED.setpoint_a, "
