@@ -4,11 +4,13 @@ Every rule runs twice: through PostgreSQL's set-based upserts and through the
 row-by-row ORM path the SQLite demo uses, so the two cannot drift apart.
 """
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from fleet.models import Charger, ChargerState, ChargingNetwork, MeterState, NetworkState
 from fleet.services import telemetry_state
-from tests.fleet.test_gateway_sync import event, gateway_a, post, recent, sample  # noqa: F401 (fixture)
+from tests.fleet.test_gateway_sync import event, gateway_a, post, sample  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -18,6 +20,14 @@ def path(request, monkeypatch):
     if request.param == "orm":
         monkeypatch.setattr(telemetry_state, "_upserts_supported", lambda: False)
     return request.param
+
+
+_HOUR_AGO = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+
+
+def recent(seconds: int) -> str:
+    """A fixed time an hour before the tests started plus `seconds` (fixed, so it compares equal within a test)."""
+    return (_HOUR_AGO + timedelta(seconds=seconds)).isoformat()
 
 
 def accepted(client, tenant, items):
