@@ -6,11 +6,22 @@ nothing twice. The answer is the highest sequence number up to which every
 item (or a declared gap of thinned samples) is stored; the gateway then drops
 that much from its buffer.
 
-Samples are the volume. On PostgreSQL they are written with COPY: straight
-into the table when nothing above the gateway's acknowledged mark is stored
-yet (the normal, in-order case), otherwise through a temporary table and
-`INSERT ... ON CONFLICT DO NOTHING`. Batches of one gateway are serialised by
-locking its row, so two concurrent retries cannot both advance the mark.
+Samples are the volume. On PostgreSQL they go into daily partitions (see
+`fleet.models.telemetry` for the design) and are written with COPY into the
+partitioned table. Batches of one gateway are serialised by locking its row,
+so two concurrent retries cannot both advance the mark, and while the lock is
+held the stored seqs cannot change: when nothing above the gateway's
+acknowledged mark is stored yet (the normal, in-order case) every item above
+the mark is new and is copied as it is; otherwise (out of order) the batch's
+seqs that are already stored, in whatever partition and with whatever ts, are
+looked up in one indexed query and left out before the COPY. The database's
+unique (gateway, seq, ts) stays as the last line: a resend that slipped past
+both would fail the batch, never store an item twice.
+
+The day partitions the batch needs are made sure of before the batch's
+transaction opens (creating one locks the table briefly for everyone, which
+must not last as long as a batch); a per-process memory makes that free for
+days seen before.
 """
 
 from __future__ import annotations
@@ -27,6 +38,7 @@ from gateways.protocol.telemetry import TelemetryEvent as EventItem
 from gateways.protocol.telemetry import TelemetrySample as SampleItem
 
 from fleet.models import ChargingNetwork, Gateway, TelemetryEvent, TelemetryGap, TelemetrySample
+from fleet.models.telemetry import sample_partitions_ensure
 from fleet.services.telemetry_state import latest_state_update
 
 SAMPLE_COLUMNS = (
@@ -81,6 +93,14 @@ def _stored_above(gateway: Gateway, seq: int) -> bool:
 
 
 def _store_samples(gateway: Gateway, rows: list[tuple], *, may_conflict: bool) -> None:
+    """Store the sample rows of items above the acknowledged mark, leaving out seqs already stored."""
+    if may_conflict and rows:
+        # A range scan of (gateway, seq) in each partition: no ts bound, since a resent seq may carry another ts.
+        seqs = [row[1] for row in rows]
+        stored = set(
+            TelemetrySample.objects.filter(gateway=gateway, seq__gte=min(seqs), seq__lte=max(seqs)).values_list("seq", flat=True)
+        )
+        rows = [row for row in rows if row[1] not in stored]
     if not rows:
         return
     if connection.vendor != "postgresql":
@@ -89,25 +109,16 @@ def _store_samples(gateway: Gateway, rows: list[tuple], *, may_conflict: bool) -
             ignore_conflicts=True,
         )
         return
-    columns = ", ".join(SAMPLE_COLUMNS)
-    with connection.cursor() as cursor:
-        raw = cursor.cursor
-        if not may_conflict:
-            with raw.copy(f"COPY fleet_telemetrysample ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-            return
-        raw.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS fleet_sample_in ON COMMIT DELETE ROWS "
-            f"AS SELECT {columns} FROM fleet_telemetrysample WITH NO DATA"
-        )
-        with raw.copy(f"COPY fleet_sample_in ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-        raw.execute(
-            f"INSERT INTO fleet_telemetrysample ({columns}) SELECT {columns} FROM fleet_sample_in "
-            "ON CONFLICT (gateway_id, seq) DO NOTHING"
-        )
+    with connection.cursor() as cursor, cursor.cursor.copy(
+        f"COPY fleet_telemetrysample ({', '.join(SAMPLE_COLUMNS)}) FROM STDIN"
+    ) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def _sample_days_ensure(batch: TelemetryBatch) -> None:
+    """Create any day partition the batch's samples need, in a transaction of its own (see the docstring)."""
+    sample_partitions_ensure(_parse_ts(item.ts) for item in batch.items if isinstance(item, SampleItem))
 
 
 def _contiguous_mark(gateway: Gateway, start: int, batch_ranges: list[tuple[int, int]]) -> int:
@@ -132,6 +143,7 @@ def _walk(mark: int, ranges: list[tuple[int, int]]) -> int:
 
 def telemetry_ingest(gateway: Gateway, batch: TelemetryBatch, *, software_version: str = "") -> IngestResult:
     """Store a validated batch once and return the gateway's new acknowledged mark."""
+    _sample_days_ensure(batch)
     with transaction.atomic():
         locked = Gateway.objects.select_for_update().select_related("site").get(pk=gateway.pk)
         acked = locked.acked_seq
