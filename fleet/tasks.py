@@ -63,9 +63,10 @@ def delivery_deliver(self, delivery_id: int) -> str:
 
 @shared_task(name="fleet.tasks.telemetry_retention")
 def telemetry_retention() -> dict:
-    """Fold old raw samples into averages and delete what is past the retention (hourly; cheap when idle)."""
+    """Fold raw days past their retention into rollups, drop what is past the retention (hourly; cheap when idle)."""
     result = telemetry_apply_retention()
-    return {"raw_folded": result.raw_folded, "rows_written": result.rows_written, "deleted": result.deleted}
+    return {"raw_folded": result.raw_folded, "rows_written": result.rows_written, "deleted": result.deleted,
+            "partitions_dropped": result.partitions_dropped}
 
 
 @shared_task(name="fleet.tasks.telemetry_partitions")

@@ -28,7 +28,7 @@ from datetime import UTC, date, datetime, timedelta
 from collections.abc import Iterable
 from typing import Literal
 
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection, models, transaction
 
 Period = Literal["day", "month"]
 
@@ -144,6 +144,7 @@ def partition_drop(partitioned: RangePartitioned, start: date) -> None:
         return
     _known.get(partitioned.table, set()).discard(start)
     with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # rows written in this transaction must be checked first
         cursor.execute(f'DROP TABLE IF EXISTS "{partitioned.name(start)}"')
 
 
@@ -162,6 +163,37 @@ def partition_bounds(partitioned: RangePartitioned, start: date) -> tuple[dateti
     lower = datetime(start.year, start.month, start.day, tzinfo=UTC)
     upper_day = partitioned.next_start(start)
     return lower, datetime(upper_day.year, upper_day.month, upper_day.day, tzinfo=UTC)
+
+
+class PartitionedQuerySet(models.QuerySet):
+    """ORM bulk writes create the partitions their rows need first (the model says how, in `ensure_partitions`)."""
+
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        self.model.ensure_partitions([obj.ts for obj in objs])
+        return super().bulk_create(objs, *args, **kwargs)
+
+
+class PartitionedModel(models.Model):
+    """A model stored in time partitions on PostgreSQL: every ORM write makes sure of its row's partition.
+
+    The ingest's COPY path calls `ensure_partitions` itself; this catches the
+    rest (admin, scripts, fixtures), so no row is ever refused for a missing
+    partition. Subclasses define `ensure_partitions(timestamps)`.
+    """
+
+    objects = PartitionedQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def ensure_partitions(cls, timestamps: Iterable[datetime]) -> list[date]:
+        raise NotImplementedError
+
+    def save(self, *args, **kwargs):
+        type(self).ensure_partitions([self.ts])
+        super().save(*args, **kwargs)
 
 
 def forget_known_partitions() -> None:

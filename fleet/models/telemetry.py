@@ -24,51 +24,30 @@ path) it looks up which of the batch's seqs are stored, in any partition and
 whatever their ts, and writes only the others. So an item with a stored seq is
 never stored twice, even with a different ts.
 
+Events follow the same design with monthly partitions (a few events a day
+per site; nothing refers to them by foreign key). Rollups of old samples live
+in `fleet.models.telemetry_rollups`.
+
 Each (gateway, seq) is stored once; the gateway's `acked_seq` tells it how far
 everything has arrived.
 """
 
-from collections.abc import Iterable
-from datetime import datetime, timedelta
-
-from django.conf import settings
 from django.db import models
-from django.utils import timezone
 
 from gateways.protocol import EVENT_TYPE_LABELS
 
 from fleet.models.networks import ChargingNetwork
-from fleet.models.partitioning import RangePartitioned, partitions_ensure
+from fleet.models.partitioning import PartitionedModel
 from fleet.models.sites import Gateway
+from fleet.models.telemetry_partitions import EVENT_PARTITIONS, monthly_partitions_ensure, sample_partitions_ensure
 
-SAMPLE_PARTITIONS = RangePartitioned("fleet_telemetrysample", "day")
-"""The samples' partitions on PostgreSQL: one per UTC day."""
-
-
-def sample_partitions_ensure(timestamps: Iterable[datetime]) -> list:
-    """Create the day partitions these sample times need (no-op where they exist, and on SQLite)."""
-    days = {SAMPLE_PARTITIONS.start_of(ts) for ts in timestamps}
-    # Partitions from the raw retention's horizon on are never dropped: this process may remember them.
-    trust_since = (timezone.now() - timedelta(days=settings.TELEMETRY_RAW_RETENTION_DAYS - 1)).date()
-    return partitions_ensure(SAMPLE_PARTITIONS, days, trust_since=trust_since)
-
-
-class TelemetrySampleQuerySet(models.QuerySet):
-    """Samples; ORM writes create the day partitions they need, as the ingest's COPY path does."""
-
-    def bulk_create(self, objs, *args, **kwargs):
-        objs = list(objs)
-        sample_partitions_ensure(obj.ts for obj in objs)
-        return super().bulk_create(objs, *args, **kwargs)
-
-
-class TelemetrySample(models.Model):
+class TelemetrySample(PartitionedModel):
     """One regulation cycle of one charging network, as the gateway recorded it."""
 
     tenant_path = "gateway__site__organization"
 
     id = models.BigAutoField(primary_key=True)
-    # No single-column indexes on the foreign keys: the unique (gateway, seq) and the (network, ts)
+    # No single-column indexes on the foreign keys: the unique (gateway, seq, ts) and the (network, ts)
     # indexes lead with them and serve the same lookups; each extra index costs every COPY.
     gateway = models.ForeignKey(Gateway, on_delete=models.CASCADE, related_name="samples", db_index=False)
     seq = models.BigIntegerField(help_text="The gateway's sequence number of this item.")
@@ -87,8 +66,6 @@ class TelemetrySample(models.Model):
         default=0, help_text="0 for a raw sample; the bucket width for rows made by downsampling."
     )
 
-    objects = TelemetrySampleQuerySet.as_manager()
-
     class Meta:
         constraints = [
             # With the partition key: see the module's docstring for how (gateway, seq) stays unique.
@@ -96,9 +73,9 @@ class TelemetrySample(models.Model):
         ]
         indexes = [models.Index(fields=["network", "ts"], name="telemetry_sample_network_ts")]
 
-    def save(self, *args, **kwargs):
-        sample_partitions_ensure([self.ts])
-        super().save(*args, **kwargs)
+    @classmethod
+    def ensure_partitions(cls, timestamps):
+        return sample_partitions_ensure(timestamps)
 
     def __str__(self) -> str:
         return f"sample {self.gateway_id}/{self.seq} at {self.ts:%Y-%m-%d %H:%M:%S}"
@@ -110,7 +87,7 @@ EventType = models.TextChoices(
 EventType.__doc__ = "Edges the gateways report: the codes and texts of `gateways.protocol.EVENT_TYPE_LABELS`."
 
 
-class TelemetryEvent(models.Model):
+class TelemetryEvent(PartitionedModel):
     """An edge reported by a gateway: a meter lost or back, a charger unreachable, a failsafe armed..."""
 
     tenant_path = "gateway__site__organization"
@@ -128,9 +105,14 @@ class TelemetryEvent(models.Model):
     class Meta:
         ordering = ["-ts", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["gateway", "seq"], name="telemetry_event_unique_gateway_seq"),
+            # With the partition key, as for samples: the ingest leaves out stored seqs (module docstring).
+            models.UniqueConstraint(fields=["gateway", "seq", "ts"], name="telemetry_event_unique_gateway_seq_ts"),
         ]
         indexes = [models.Index(fields=["type", "ts"], name="telemetry_event_type_ts")]
+
+    @classmethod
+    def ensure_partitions(cls, timestamps):
+        return monthly_partitions_ensure(EVENT_PARTITIONS, timestamps)
 
     def __str__(self) -> str:
         return f"{self.type} at {self.ts:%Y-%m-%d %H:%M:%S}"

@@ -6,9 +6,9 @@ nothing twice. The answer is the highest sequence number up to which every
 item (or a declared gap of thinned samples) is stored; the gateway then drops
 that much from its buffer.
 
-Samples are the volume. On PostgreSQL they go into daily partitions (see
-`fleet.models.telemetry` for the design) and are written with COPY into the
-partitioned table. Batches of one gateway are serialised by locking its row,
+Samples are the volume. On PostgreSQL they go into daily partitions, events
+into monthly ones (see `fleet.models.telemetry` for the design); samples are
+written with COPY into the partitioned table. Batches of one gateway are serialised by locking its row,
 so two concurrent retries cannot both advance the mark, and while the lock is
 held the stored seqs cannot change: when nothing above the gateway's
 acknowledged mark is stored yet (the normal, in-order case) every item above
@@ -16,9 +16,10 @@ the mark is new and is copied as it is; otherwise (out of order) the batch's
 seqs that are already stored, in whatever partition and with whatever ts, are
 looked up in one indexed query and left out before the COPY. The database's
 unique (gateway, seq, ts) stays as the last line: a resend that slipped past
-both would fail the batch, never store an item twice.
+both would fail the batch (or, for events, be ignored), never store an item
+twice. Events are stored the same way, with `bulk_create`.
 
-The day partitions the batch needs are made sure of before the batch's
+The partitions the batch needs are made sure of before the batch's
 transaction opens (creating one locks the table briefly for everyone, which
 must not last as long as a batch); a per-process memory makes that free for
 days seen before.
@@ -38,7 +39,7 @@ from gateways.protocol.telemetry import TelemetryEvent as EventItem
 from gateways.protocol.telemetry import TelemetrySample as SampleItem
 
 from fleet.models import ChargingNetwork, Gateway, TelemetryEvent, TelemetryGap, TelemetrySample
-from fleet.models.telemetry import sample_partitions_ensure
+from fleet.models.telemetry_partitions import EVENT_PARTITIONS, monthly_partitions_ensure, sample_partitions_ensure
 from fleet.services.telemetry_state import latest_state_update
 
 SAMPLE_COLUMNS = (
@@ -94,12 +95,8 @@ def _stored_above(gateway: Gateway, seq: int) -> bool:
 
 def _store_samples(gateway: Gateway, rows: list[tuple], *, may_conflict: bool) -> None:
     """Store the sample rows of items above the acknowledged mark, leaving out seqs already stored."""
-    if may_conflict and rows:
-        # A range scan of (gateway, seq) in each partition: no ts bound, since a resent seq may carry another ts.
-        seqs = [row[1] for row in rows]
-        stored = set(
-            TelemetrySample.objects.filter(gateway=gateway, seq__gte=min(seqs), seq__lte=max(seqs)).values_list("seq", flat=True)
-        )
+    if may_conflict:
+        stored = _stored_seqs(TelemetrySample, gateway, [row[1] for row in rows])
         rows = [row for row in rows if row[1] not in stored]
     if not rows:
         return
@@ -116,9 +113,34 @@ def _store_samples(gateway: Gateway, rows: list[tuple], *, may_conflict: bool) -
             copy.write_row(row)
 
 
-def _sample_days_ensure(batch: TelemetryBatch) -> None:
-    """Create any day partition the batch's samples need, in a transaction of its own (see the docstring)."""
-    sample_partitions_ensure(_parse_ts(item.ts) for item in batch.items if isinstance(item, SampleItem))
+def _stored_seqs(model, gateway: Gateway, seqs: list[int]) -> set[int]:
+    """Which of these seqs the gateway has stored already: a range scan of (gateway, seq) in every partition
+    (no time bound, since a resent seq may carry another ts)."""
+    if not seqs:
+        return set()
+    return set(model.objects.filter(gateway=gateway, seq__gte=min(seqs), seq__lte=max(seqs)).values_list("seq", flat=True))
+
+
+def _store_events(gateway: Gateway, network_ids: dict[str, int], events: list[EventItem], *, may_conflict: bool) -> None:
+    """Store the events above the acknowledged mark, leaving out seqs already stored, as for samples."""
+    stored = _stored_seqs(TelemetryEvent, gateway, [e.seq for e in events]) if may_conflict else set()
+    TelemetryEvent.objects.bulk_create(
+        [
+            TelemetryEvent(gateway=gateway, seq=e.seq, ts=_parse_ts(e.ts), network_id=network_ids.get(e.network or ""),
+                           type=e.type, subject=e.subject or "", detail=e.detail)
+            for e in events if e.seq not in stored
+        ],
+        ignore_conflicts=True,
+    )
+
+
+def _partitions_ensure(batch: TelemetryBatch) -> None:
+    """Create any partition the batch's items need, in a transaction of its own (see the docstring)."""
+    sample_times = [_parse_ts(item.ts) for item in batch.items if isinstance(item, SampleItem)]
+    event_times = [_parse_ts(item.ts) for item in batch.items if isinstance(item, EventItem)]
+    sample_partitions_ensure(sample_times)
+    if event_times:
+        monthly_partitions_ensure(EVENT_PARTITIONS, event_times)
 
 
 def _contiguous_mark(gateway: Gateway, start: int, batch_ranges: list[tuple[int, int]]) -> int:
@@ -143,7 +165,7 @@ def _walk(mark: int, ranges: list[tuple[int, int]]) -> int:
 
 def telemetry_ingest(gateway: Gateway, batch: TelemetryBatch, *, software_version: str = "") -> IngestResult:
     """Store a validated batch once and return the gateway's new acknowledged mark."""
-    _sample_days_ensure(batch)
+    _partitions_ensure(batch)
     with transaction.atomic():
         locked = Gateway.objects.select_for_update().select_related("site").get(pk=gateway.pk)
         acked = locked.acked_seq
@@ -154,14 +176,7 @@ def telemetry_ingest(gateway: Gateway, batch: TelemetryBatch, *, software_versio
         samples = [i for i in new_items if isinstance(i, SampleItem)]
         events = [i for i in new_items if isinstance(i, EventItem)]
         _store_samples(locked, [_sample_row(locked.pk, network_ids, s) for s in samples], may_conflict=may_conflict)
-        TelemetryEvent.objects.bulk_create(
-            [
-                TelemetryEvent(gateway=locked, seq=e.seq, ts=_parse_ts(e.ts), network_id=network_ids.get(e.network or ""),
-                               type=e.type, subject=e.subject or "", detail=e.detail)
-                for e in events
-            ],
-            ignore_conflicts=True,
-        )
+        _store_events(locked, network_ids, events, may_conflict=may_conflict)
         gaps = [(first, last) for first, last in batch.gaps if last > acked]
         TelemetryGap.objects.bulk_create(
             [TelemetryGap(gateway=locked, first_seq=first, last_seq=last) for first, last in gaps], ignore_conflicts=True

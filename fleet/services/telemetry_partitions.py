@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from django.utils import timezone
 
 from fleet.models.partitioning import partitions_ensure
-from fleet.models.telemetry import SAMPLE_PARTITIONS
+from fleet.models.telemetry_partitions import SAMPLE_PARTITIONS
 
 DAYS_BEHIND = 1
 DAYS_AHEAD = 3

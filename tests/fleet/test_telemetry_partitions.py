@@ -1,17 +1,23 @@
-"""Samples live in daily partitions on PostgreSQL: made ahead and on demand, each (gateway, seq) still stored once."""
+"""Samples live in daily partitions on PostgreSQL: made ahead and on demand, each (gateway, seq) still stored once,
+dropped whole by the retention, and read only where a query's time range needs them."""
 
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from fleet.models import TelemetrySample
-from fleet.models.partitioning import partition_drop, partitions_list
-from fleet.models.telemetry import SAMPLE_PARTITIONS
+from fleet.dashboard.history import site_history
+from fleet.dashboard.live import site_samples
+from fleet.models import TelemetryHistory, TelemetrySample
+from fleet.models.partitioning import partition_drop, partitions_ensure, partitions_list
+from fleet.models.telemetry_partitions import SAMPLE_PARTITIONS
 from fleet.services.telemetry_ingest import telemetry_ingest
 from fleet.services.telemetry_partitions import telemetry_partitions_create_ahead
+from fleet.services.telemetry_retention import telemetry_apply_retention
 from gateways.protocol import parse_batch
+from tests.fleet.api.conftest import token_client
 
 pytestmark = pytest.mark.django_db
 
@@ -28,17 +34,22 @@ def item(tenant, seq: int, ts: datetime, grid_l1_a: float = 10.0) -> dict:
                                                   "available": True}}}
 
 
-def ingest(tenant, items: list[dict]) -> int:
-    """Store a batch as the sync API does; returns the acknowledged mark."""
-    batch = parse_batch({"gateway": tenant.gateway.name, "items": items}, now=timezone.now(),
+def event(tenant, seq: int, ts: datetime) -> dict:
+    return {"seq": seq, "kind": "event", "ts": ts.isoformat(), "network": str(tenant.network.pk), "type": "meter_lost",
+            "subject": "meter", "detail": "timed out"}
+
+
+def ingest(tenant, items: list[dict], now: datetime | None = None) -> int:
+    """Store a batch as the sync API does (at the server time `now`); returns the acknowledged mark."""
+    batch = parse_batch({"gateway": tenant.gateway.name, "items": items}, now=now or timezone.now(),
                         networks=[str(tenant.network.pk)])
     return telemetry_ingest(tenant.gateway, batch).acked_seq
 
 
-def rows_per_partition() -> dict[str, list[int]]:
+def rows_per_partition(table: str = "fleet_telemetrysample") -> dict[str, list[int]]:
     """The seqs stored in each partition."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT tableoid::regclass::text, array_agg(seq ORDER BY seq) FROM fleet_telemetrysample GROUP BY 1")
+        cursor.execute(f"SELECT tableoid::regclass::text, array_agg(seq ORDER BY seq) FROM {table} GROUP BY 1")
         return dict(cursor.fetchall())
 
 
@@ -88,3 +99,100 @@ def test_a_resent_seq_with_another_time_is_not_stored_a_second_time(tenant_a):
     moved = item(tenant_a, 5, midnight() - timedelta(hours=3))  # same seq, yesterday's partition
     assert ingest(tenant_a, [item(tenant_a, seq, midnight() - timedelta(hours=4)) for seq in (1, 2, 3, 4)] + [moved]) == 5
     assert list(TelemetrySample.objects.filter(seq=5).values_list("ts", flat=True)) == [midnight() + timedelta(seconds=1)]
+
+
+def test_events_across_a_month_boundary_sent_out_of_order_and_again_are_stored_once(tenant_a):
+    boundary = datetime(2026, 11, 1, tzinfo=UTC)  # events are partitioned by month
+    items = [event(tenant_a, seq, boundary + timedelta(seconds=seq - 3)) for seq in (1, 2)] + [
+        item(tenant_a, 3, boundary), event(tenant_a, 4, boundary + timedelta(seconds=1))]
+    server_time = boundary + timedelta(hours=1)
+    assert ingest(tenant_a, items[3:], now=server_time) == 0
+    assert ingest(tenant_a, items, now=server_time) == 4
+    assert ingest(tenant_a, items, now=server_time) == 4
+    assert rows_per_partition("fleet_telemetryevent") == {"fleet_telemetryevent_p202610": [1, 2],
+                                                          "fleet_telemetryevent_p202611": [4]}
+    assert rows_per_partition() == {"fleet_telemetrysample_p20261101": [3]}
+
+
+# --- retention drops whole days ------------------------------------------------------
+
+
+def test_retention_drops_a_raw_day_whole_without_deleting_rows_and_its_rollups_stay_readable(tenant_a, settings):
+    settings.TELEMETRY_RAW_RETENTION_DAYS = 7
+    noon = midnight() - timedelta(days=9) + timedelta(hours=12)
+    ingest(tenant_a, [item(tenant_a, 1, noon, 4.0), item(tenant_a, 2, noon + timedelta(seconds=1), 6.0),
+                      item(tenant_a, 3, noon + timedelta(minutes=6), 9.0)])
+    day = SAMPLE_PARTITIONS.start_of(noon)
+    with CaptureQueriesContext(connection) as captured:
+        result = telemetry_apply_retention()
+    assert SAMPLE_PARTITIONS.name(day) in result.partitions_dropped
+    assert day not in partitions_list(SAMPLE_PARTITIONS)
+    assert not [q["sql"] for q in captured.captured_queries if q["sql"].startswith('DELETE FROM "fleet_telemetrys')]
+    history = TelemetryHistory.objects.filter(network=tenant_a.network, ts__gte=noon - timedelta(hours=1),
+                                              ts__lt=noon + timedelta(hours=1))
+    assert list(history.order_by("ts").values_list("resolution_s", "sample_count", "grid_l1_a")) == [
+        (300, 2, 5.0), (300, 1, 9.0)
+    ]
+
+
+# --- queries read only the partitions in their range ---------------------------------
+
+
+def sample_partitions_read(queries: list[dict]) -> set[str]:
+    """The sample partitions PostgreSQL's plans of these queries read (EXPLAIN on the test's own connection)."""
+    names: set[str] = set()
+
+    def walk(node: dict) -> None:
+        if node.get("Relation Name", "").startswith(f"{SAMPLE_PARTITIONS.table}_p"):
+            names.add(node["Relation Name"])
+        for child in node.get("Plans", ()):
+            walk(child)
+
+    with connection.cursor() as cursor:
+        for query in queries:
+            cursor.execute("EXPLAIN (FORMAT JSON) " + query["sql"])
+            walk(cursor.fetchone()[0][0]["Plan"])
+    return names
+
+
+def telemetry_queries(captured: CaptureQueriesContext) -> list[dict]:
+    return [q for q in captured.captured_queries if "fleet_telemetrysample" in q["sql"] or "fleet_telemetryhistory" in q["sql"]]
+
+
+def day_names(first: datetime, last: datetime) -> set[str]:
+    return {SAMPLE_PARTITIONS.name(day) for day in SAMPLE_PARTITIONS.starts_between(first, last)}
+
+
+@pytest.fixture
+def two_weeks_of_partitions(tenant_a):
+    """Day partitions from twelve days back to three ahead, and a sample today, as a running server has them."""
+    now = timezone.now()
+    partitions_ensure(SAMPLE_PARTITIONS, SAMPLE_PARTITIONS.starts_between(now - timedelta(days=12), now + timedelta(days=3)))
+    TelemetrySample.objects.create(gateway=tenant_a.gateway, network=tenant_a.network, seq=1, ts=now - timedelta(seconds=5),
+                                   mode="normal", grid_l1_a=1.0, grid_l2_a=1.0, grid_l3_a=1.0)
+    return now
+
+
+def test_the_live_chart_reads_only_today_and_the_day_the_server_accepts_ahead(tenant_a, two_weeks_of_partitions):
+    now = two_weeks_of_partitions
+    with CaptureQueriesContext(connection) as captured:
+        assert site_samples(tenant_a.site, now)["last_id"] is not None
+    read = sample_partitions_read(telemetry_queries(captured))
+    assert read and read <= day_names(now - timedelta(minutes=10), now + timedelta(days=1))
+
+
+def test_the_site_history_of_a_week_reads_only_that_weeks_days(tenant_a, two_weeks_of_partitions):
+    now = two_weeks_of_partitions
+    with CaptureQueriesContext(connection) as captured:
+        site_history(tenant_a.site, now, "7d")
+    assert sample_partitions_read(telemetry_queries(captured)) == day_names(now - timedelta(days=7), now)
+
+
+def test_the_telemetry_api_reads_only_the_days_asked_for(tenant_a, two_weeks_of_partitions):
+    first = midnight() - timedelta(days=5)
+    with CaptureQueriesContext(connection) as captured:
+        response = token_client(tenant_a.operator).get(
+            "/api/v1/telemetry/", {"from": first.isoformat(), "to": (first + timedelta(days=2)).isoformat(), "resolution_s": 3600}
+        )
+    assert response.status_code == 200
+    assert sample_partitions_read(telemetry_queries(captured)) == day_names(first, first + timedelta(days=1))
