@@ -53,9 +53,33 @@ def _folding_tables() -> list[str]:
         return [row[0] for row in cursor.fetchall()]
 
 
+COUNT_AS_ARRIVED_SQL = """
+INSERT INTO fleet_telemetrygap (gateway_id, first_seq, last_seq)
+SELECT gateway_id, min(seq), max(seq) FROM (
+    SELECT s.gateway_id, s.seq, s.seq - row_number() OVER (PARTITION BY s.gateway_id ORDER BY s.seq) AS run
+    FROM {table} s JOIN fleet_gateway g ON g.id = s.gateway_id
+    WHERE s.seq > g.acked_seq
+) above_the_mark
+GROUP BY gateway_id, run
+ON CONFLICT DO NOTHING
+"""
+
+
+def _folded_seqs_count_as_arrived(table: str) -> None:
+    """Seqs above their gateway's mark (stored out of order, the hole not filled yet) become declared gaps.
+
+    Folded, they are no longer found by (gateway, seq); as gaps they still
+    count as arrived, and the ingest leaves a resend of them out, so the hole's
+    filling advances the mark past them and nothing is stored twice.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(COUNT_AS_ARRIVED_SQL.format(table=connection.ops.quote_name(table)))
+
+
 def _fold_and_drop(table: str, day: date, resolution_s: int) -> tuple[int, int]:
     with transaction.atomic():
         partitions_ensure(ROLLUP_PARTITIONS, [ROLLUP_PARTITIONS.start_of(partition_bounds(SAMPLE_PARTITIONS, day)[0])])
+        _folded_seqs_count_as_arrived(table)
         folded, written = telemetry_rollup_table(table, resolution_s)
         with connection.cursor() as cursor:
             # Deferred foreign-key checks of rows written earlier in this very transaction (a test, a

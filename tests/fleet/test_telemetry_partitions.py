@@ -135,6 +135,16 @@ def test_retention_drops_a_raw_day_whole_without_deleting_rows_and_its_rollups_s
     ]
 
 
+def test_seqs_folded_away_above_the_mark_count_as_arrived_and_are_not_stored_again(tenant_a, settings):
+    settings.TELEMETRY_RAW_RETENTION_DAYS = 7
+    noon = midnight() - timedelta(days=9) + timedelta(hours=12)
+    items = [item(tenant_a, seq, noon + timedelta(seconds=seq)) for seq in (1, 2, 3, 4)]
+    assert ingest(tenant_a, items[2:]) == 0  # 3 and 4 out of order: the mark waits for 1 and 2
+    telemetry_apply_retention()  # their day is folded into rollups and dropped
+    assert ingest(tenant_a, items) == 4  # the hole filled: 3 and 4 are known to have arrived
+    assert sorted(TelemetrySample.objects.values_list("seq", flat=True)) == [1, 2]  # 3 and 4 live on in the rollup only
+
+
 # --- queries read only the partitions in their range ---------------------------------
 
 
