@@ -23,9 +23,7 @@ already the wire data stored, so a row is one tuple and one orjson call.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from datetime import datetime
 
 import orjson
 from django.db import transaction
@@ -53,10 +51,6 @@ class IngestResult:
     acked_seq: int
     stored: int
     duplicates: int
-
-
-def _parse_ts(value: str) -> datetime:
-    return datetime.fromisoformat(value)
 
 
 def _json_text(value) -> str:
