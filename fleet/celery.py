@@ -40,6 +40,7 @@ def beat_table() -> tuple[tuple[str, str, float], ...]:
         ("notifications-dispatch",      "fleet.tasks.notifications_dispatch",     float(settings.ALERTS_EVALUATION_INTERVAL_S)),
         ("notifications-dispatch-due",  "fleet.tasks.notifications_dispatch_due", float(settings.NOTIFICATIONS_RETRY_BASE_S)),
         ("telemetry-retention",         "fleet.tasks.telemetry_retention",        3600.0),
+        ("telemetry-partitions",        "fleet.tasks.telemetry_partitions",       3600.0),
     )
 
 

@@ -9,6 +9,7 @@ from fleet.services.notifications_dispatch import notifications_dispatch as disp
 from fleet.services.notifications_enqueue import deliveries_release_node, notifications_due
 from fleet.services.notifications_send import delivery_send
 from fleet.services.plan_run import plan_run
+from fleet.services.telemetry_partitions import telemetry_partitions_create_ahead
 from fleet.services.telemetry_retention import telemetry_apply_retention
 
 
@@ -62,9 +63,16 @@ def delivery_deliver(self, delivery_id: int) -> str:
 
 @shared_task(name="fleet.tasks.telemetry_retention")
 def telemetry_retention() -> dict:
-    """Fold old raw samples into averages and delete what is past the retention (hourly; cheap when idle)."""
+    """Fold raw days past their retention into rollups, drop what is past the retention (hourly; cheap when idle)."""
     result = telemetry_apply_retention()
-    return {"raw_folded": result.raw_folded, "rows_written": result.rows_written, "deleted": result.deleted}
+    return {"raw_folded": result.raw_folded, "rows_written": result.rows_written, "deleted": result.deleted,
+            "partitions_dropped": result.partitions_dropped}
+
+
+@shared_task(name="fleet.tasks.telemetry_partitions")
+def telemetry_partitions() -> dict:
+    """Create the telemetry partitions from yesterday to a few days ahead (hourly; a catalogue look when they exist)."""
+    return {"created": [day.isoformat() for day in telemetry_partitions_create_ahead()]}
 
 
 @shared_task(name="fleet.tasks.capacity_plan_run")

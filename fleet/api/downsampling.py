@@ -14,11 +14,11 @@ from django.db.models import (
     Avg,
     BigIntegerField,
     Case,
-    Count,
     F,
     FloatField,
     Func,
     QuerySet,
+    Sum,
     Value,
     When,
 )
@@ -91,6 +91,10 @@ def bucket_count(from_epoch_s: float, to_epoch_s: float, resolution_s: int) -> i
 def downsample_samples(samples: QuerySet, resolution_s: int, charger_id: int | None = None) -> QuerySet:
     """Per network and bucket: sample count, mean grid current per phase, fallback share, and one charger's means.
 
+    `samples` is a `TelemetryHistory` queryset (raw samples and rollups): a
+    rollup counts its raw samples, and its means weigh as one row, like a raw
+    sample's values (past the raw retention every row of a bucket is a rollup).
+
     Rows are dicts with `network`, `bucket_epoch_s`, `sample_count`,
     `avg_grid_l1_a`..`avg_grid_l3_a`, `fallback_share` (0..1) and, with a
     charger, `avg_charger_l1_a`..`avg_charger_l3_a` (the charger's own phases)
@@ -109,7 +113,7 @@ def downsample_samples(samples: QuerySet, resolution_s: int, charger_id: int | N
     return (
         samples.values("network", bucket_epoch_s=EpochBucket("ts", resolution_s))
         .annotate(
-            sample_count=Count("id"),
+            sample_count=Sum("sample_count"),
             avg_grid_l1_a=Avg("grid_l1_a"),
             avg_grid_l2_a=Avg("grid_l2_a"),
             avg_grid_l3_a=Avg("grid_l3_a"),

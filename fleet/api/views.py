@@ -20,7 +20,7 @@ from fleet.models import (
     Organization,
     Site,
     TelemetryEvent,
-    TelemetrySample,
+    TelemetryHistory,
 )
 from fleet.services.gateway_tokens import gateway_issue_token, gateway_revoke_token
 
@@ -146,7 +146,7 @@ class TelemetryEventViewSet(TenantScopedReadOnlyViewSet):
 class TelemetryViewSet(TenantScopedViewSetMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """Telemetry samples averaged per network over time buckets of `resolution_s` seconds."""
 
-    queryset = TelemetrySample.objects.all()
+    queryset = TelemetryHistory.objects.all()  # raw samples, and rollups past the raw retention
     serializer_class = serializers.TelemetryBucketSerializer
     filter_backends: list = []  # the query serializer filters; buckets are ordered by time
 

@@ -15,7 +15,7 @@ from django.db.models import Avg, F
 
 from fleet.api.downsampling import JsonNumber, downsample_samples
 from fleet.dashboard.live import charger_ids_per_network
-from fleet.models import Site, TelemetrySample
+from fleet.models import Site, TelemetryHistory
 
 RANGES: dict[str, tuple[int, int | None]] = {
     "10m": (600, None),
@@ -40,7 +40,7 @@ def site_history(site: Site, now: datetime, range_key: str) -> dict:
             means[f"c{key}_l2"] = Avg(JsonNumber(F("chargers"), key, "current_a", 1))
             means[f"c{key}_l3"] = Avg(JsonNumber(F("chargers"), key, "current_a", 2))
             means[f"c{key}_sp"] = Avg(JsonNumber(F("chargers"), key, "setpoint_a"))
-    samples = TelemetrySample.objects.filter(network__site=site, ts__gte=now - timedelta(seconds=span_s), ts__lte=now)
+    samples = TelemetryHistory.objects.filter(network__site=site, ts__gte=now - timedelta(seconds=span_s), ts__lte=now)
     rows = downsample_samples(samples, resolution_s).annotate(**means)
     series = {
         network_id: {"t": [], "grid_a": [[], [], []], "fallback": [], "chargers": {k: {"current_a": [], "setpoint_a": []} for k in keys}}

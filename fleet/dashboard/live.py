@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from gateways.protocol.telemetry import FUTURE_WINDOW
+
 from fleet.dashboard.incidents import site_incidents
 from fleet.dashboard.selectors import NetworkPanel, site_detail
 from fleet.models import Charger, Site, TelemetryEvent, TelemetrySample
@@ -38,7 +40,11 @@ def site_samples(site: Site, now: datetime, window_s: int = LIVE_WINDOW_S, after
     arrive on the next poll.
     """
     window_s = max(10, min(int(window_s), MAX_LIVE_WINDOW_S))
-    samples = TelemetrySample.objects.filter(network__site=site, ts__gte=now - timedelta(seconds=window_s))
+    # The upper bound is the newest time the server accepts: it changes no answer, and lets PostgreSQL
+    # skip the day partitions created ahead.
+    samples = TelemetrySample.objects.filter(
+        network__site=site, ts__gte=now - timedelta(seconds=window_s), ts__lte=now + FUTURE_WINDOW
+    )
     if after_id is not None:
         samples = samples.filter(id__gt=after_id)
     rows = list(

@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('fleet', '0012_dashboard'),
+        ('fleet', '0013_telemetry_partitions'),
     ]
 
     operations = [

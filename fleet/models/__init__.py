@@ -27,6 +27,7 @@ from fleet.models.power_caps import NetworkPowerCap, NetworkRecurringCap, PowerC
 from fleet.models.sites import Gateway, Site
 from fleet.models.state import ChargerState, MeterState, NetworkMode, NetworkState
 from fleet.models.telemetry import EventType, TelemetryEvent, TelemetryGap, TelemetrySample
+from fleet.models.telemetry_rollups import TelemetryHistory, TelemetryRollup
 from fleet.models.tenancy import ApiToken, Membership, OperatorProfile, Organization, Role
 
 __all__ = [
@@ -67,5 +68,7 @@ __all__ = [
     "Site",
     "TelemetryEvent",
     "TelemetryGap",
+    "TelemetryHistory",
+    "TelemetryRollup",
     "TelemetrySample",
 ]

@@ -157,7 +157,7 @@ def _telemetry(now: datetime, label_of) -> Iterator[GaugeMetricFamily]:
     )
     samples: Counter = Counter()
     for organization_id, count in (
-        TelemetrySample.objects.filter(ts__gte=now - timedelta(seconds=INGEST_WINDOW_S), resolution_s=0)
+        TelemetrySample.objects.filter(ts__gte=now - timedelta(seconds=INGEST_WINDOW_S))
         .values_list("gateway__site__organization_id")
         .annotate(n=Count("pk"))
     ):

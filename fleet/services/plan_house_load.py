@@ -1,7 +1,7 @@
 """A network's recorded house load as the planner wants it: grid minus chargers, per-interval maxima, no gaps.
 
 Raw samples (one per regulation cycle) become one-minute intervals; a window
-that reaches back into the retention job's 5-minute rows is planned at 5
+that reaches back into the retention job's 5-minute rollups (`TelemetryHistory` holds both) is planned at 5
 minutes throughout, since one series has one resolution. Each sample's house
 load is computed first (grid minus each charger on its own grid phases, the
 regulation loop's rule, `planning.house`), then each interval keeps its
@@ -25,7 +25,7 @@ from balancing import ScenarioError
 from planning import HouseLoad
 from planning.house import house_current_a
 
-from fleet.models import Charger, ChargingNetwork, TelemetrySample
+from fleet.models import Charger, ChargingNetwork, TelemetryHistory
 
 RAW_RESOLUTION_S = 60
 """Raw samples are planned per minute: fine enough for the fuse, 43,200 steps for 30 days."""
@@ -57,7 +57,7 @@ class RecordedLoad:
 
 def plan_house_load(network: ChargingNetwork, start: datetime, end: datetime) -> RecordedLoad:
     """The house load of `network` over [start, end), in the site's time zone; ScenarioError("from") without data."""
-    rows = TelemetrySample.objects.filter(network=network, ts__gte=start, ts__lt=end)
+    rows = TelemetryHistory.objects.filter(network=network, ts__gte=start, ts__lt=end)
     coarsest_s = max(rows.order_by("-resolution_s").values_list("resolution_s", flat=True)[:1] or [0])
     resolution_s = max(RAW_RESOLUTION_S, int(coarsest_s))
     first_s = int(start.timestamp()) // resolution_s * resolution_s

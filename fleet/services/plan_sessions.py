@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from balancing.phases import DRAWING_THRESHOLD_A
 from planning import Session
 
-from fleet.models import ChargingNetwork, TelemetrySample
+from fleet.models import ChargingNetwork, TelemetryHistory
 
 PAUSE_MERGE_S = 1800
 """A pause up to half an hour (turns, a full fuse) is the same car; longer means it left."""
@@ -45,7 +45,7 @@ def plan_recorded_sessions(network: ChargingNetwork, start: datetime, end: datet
     """Per installed charger (by name), the sessions it served within [start, end), in arrival order."""
     names = {str(pk): (name, max_a) for pk, name, max_a in network.chargers.values_list("pk", "name", "max_current_a")}
     voltage_v = float(network.nominal_voltage_v)
-    rows = TelemetrySample.objects.filter(network=network, ts__gte=start, ts__lt=end).order_by("ts")
+    rows = TelemetryHistory.objects.filter(network=network, ts__gte=start, ts__lt=end).order_by("ts")
     open_runs: dict[str, _Run] = {}
     sessions: list[Session] = []
     previous_ts: datetime | None = None

@@ -6,11 +6,16 @@ nothing twice. The answer is the highest sequence number up to which every
 item (or a declared gap of thinned samples) is stored; the gateway then drops
 that much from its buffer.
 
-Samples are the volume. On PostgreSQL they are written with COPY: straight
-into the table when nothing above the gateway's acknowledged mark is stored
-yet (the normal, in-order case), otherwise through a temporary table and
-`INSERT ... ON CONFLICT DO NOTHING`. Batches of one gateway are serialised by
-locking its row, so two concurrent retries cannot both advance the mark.
+Samples are the volume. On PostgreSQL they go into daily partitions, events
+into monthly ones; how each (gateway, seq) is still stored once is designed in
+`fleet.models.telemetry` and done in `fleet.services.telemetry_store`. Batches
+of one gateway are serialised by locking its row, so two concurrent retries
+cannot both advance the mark.
+
+The partitions the batch needs are made sure of before the batch's
+transaction opens (creating one locks the table briefly for everyone, which
+must not last as long as a batch); a per-process memory makes that free for
+days seen before.
 
 A batch arrives as `BatchRecords`: samples are tuples whose chargers are
 already the wire data stored, so a row is one tuple and one orjson call.
@@ -18,22 +23,25 @@ already the wire data stored, so a row is one tuple and one orjson call.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from datetime import datetime
 
 import orjson
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from gateways.protocol.telemetry import BatchRecords, SampleRecord
 from gateways.protocol.telemetry import TelemetryEvent as EventItem
 
-from fleet.models import ChargingNetwork, Gateway, TelemetryEvent, TelemetryGap, TelemetrySample
+from fleet.models import ChargingNetwork, Gateway, TelemetryGap
 from fleet.services.telemetry_state import latest_state_update
-
-SAMPLE_COLUMNS = (
-    "gateway_id", "seq", "ts", "network_id", "mode", "grid_l1_a", "grid_l2_a", "grid_l3_a", "chargers", "resolution_s",
+from fleet.services.telemetry_store import (
+    batch_mark,
+    contiguous_mark,
+    covered_by_gaps,
+    partitions_ensure_for,
+    store_events,
+    store_samples,
+    stored_above,
 )
 
 
@@ -44,10 +52,6 @@ class IngestResult:
     acked_seq: int
     stored: int
     duplicates: int
-
-
-def _parse_ts(value: str) -> datetime:
-    return datetime.fromisoformat(value)
 
 
 def _json_text(value) -> str:
@@ -70,64 +74,6 @@ def telemetry_network_ids(gateway: Gateway) -> dict[str, int]:
     return {str(pk): pk for pk in ids}
 
 
-def _stored_above(gateway: Gateway, seq: int) -> bool:
-    return (
-        TelemetrySample.objects.filter(gateway=gateway, seq__gt=seq).exists()
-        or TelemetryEvent.objects.filter(gateway=gateway, seq__gt=seq).exists()
-        or TelemetryGap.objects.filter(gateway=gateway, last_seq__gt=seq).exists()
-    )
-
-
-def _store_samples(gateway: Gateway, rows: list[tuple], *, may_conflict: bool) -> None:
-    if not rows:
-        return
-    if connection.vendor != "postgresql":
-        TelemetrySample.objects.bulk_create(
-            [TelemetrySample(**dict(zip(SAMPLE_COLUMNS, row[:8] + (json.loads(row[8]), row[9]), strict=True))) for row in rows],
-            ignore_conflicts=True,
-        )
-        return
-    columns = ", ".join(SAMPLE_COLUMNS)
-    with connection.cursor() as cursor:
-        raw = cursor.cursor
-        if not may_conflict:
-            with raw.copy(f"COPY fleet_telemetrysample ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-            return
-        raw.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS fleet_sample_in ON COMMIT DELETE ROWS "
-            f"AS SELECT {columns} FROM fleet_telemetrysample WITH NO DATA"
-        )
-        with raw.copy(f"COPY fleet_sample_in ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-        raw.execute(
-            f"INSERT INTO fleet_telemetrysample ({columns}) SELECT {columns} FROM fleet_sample_in "
-            "ON CONFLICT (gateway_id, seq) DO NOTHING"
-        )
-
-
-def _contiguous_mark(gateway: Gateway, start: int, batch_ranges: list[tuple[int, int]]) -> int:
-    """Walk from `start` through everything known to be stored (this batch, earlier out-of-order ones, gaps)."""
-    ranges = list(batch_ranges)
-    mark = _walk(start, ranges)
-    if _stored_above(gateway, mark):
-        stored = [(s, s) for s in TelemetrySample.objects.filter(gateway=gateway, seq__gt=mark).values_list("seq", flat=True)]
-        stored += [(s, s) for s in TelemetryEvent.objects.filter(gateway=gateway, seq__gt=mark).values_list("seq", flat=True)]
-        stored += list(TelemetryGap.objects.filter(gateway=gateway, last_seq__gt=mark).values_list("first_seq", "last_seq"))
-        mark = _walk(mark, ranges + stored)
-    return mark
-
-
-def _walk(mark: int, ranges: list[tuple[int, int]]) -> int:
-    for first, last in sorted(ranges):
-        if first > mark + 1:
-            break
-        mark = max(mark, last)
-    return mark
-
-
 def telemetry_ingest(
     gateway: Gateway, batch: BatchRecords, *, software_version: str = "", network_ids: dict[str, int] | None = None
 ) -> IngestResult:
@@ -138,24 +84,20 @@ def telemetry_ingest(
     """
     if network_ids is None:
         network_ids = telemetry_network_ids(gateway)
+    partitions_ensure_for(batch)
     with transaction.atomic():
         locked = Gateway.objects.select_for_update().only("acked_seq", "site_id").get(pk=gateway.pk)
         acked = locked.acked_seq
         new_items = [item for item in batch.items if item.seq > acked]
-        may_conflict = _stored_above(locked, acked)
+        may_conflict = stored_above(locked, acked)
+        if may_conflict:
+            covered = covered_by_gaps(locked, [item.seq for item in new_items])
+            new_items = [item for item in new_items if item.seq not in covered]
 
         samples = [i for i in new_items if type(i) is SampleRecord]
         events = [i for i in new_items if isinstance(i, EventItem)]
-        gateway_id = locked.pk
-        _store_samples(locked, [_sample_row(gateway_id, network_ids, s) for s in samples], may_conflict=may_conflict)
-        TelemetryEvent.objects.bulk_create(
-            [
-                TelemetryEvent(gateway=locked, seq=e.seq, ts=_parse_ts(e.ts), network_id=network_ids.get(e.network or ""),
-                               type=e.type, subject=e.subject or "", detail=e.detail)
-                for e in events
-            ],
-            ignore_conflicts=True,
-        )
+        store_samples(locked, [_sample_row(locked.pk, network_ids, s) for s in samples], may_conflict=may_conflict)
+        store_events(locked, network_ids, events, may_conflict=may_conflict)
         gaps = [(first, last) for first, last in batch.gaps if last > acked]
         TelemetryGap.objects.bulk_create(
             [TelemetryGap(gateway=locked, first_seq=first, last_seq=last) for first, last in gaps], ignore_conflicts=True
@@ -163,7 +105,7 @@ def telemetry_ingest(
         batch_ranges = [(i.seq, i.seq) for i in batch.items] + gaps
         # With nothing stored above the old mark before this batch, everything above it now is this batch:
         # the walk needs no second look at the tables (the steady, in-order upload).
-        mark = _contiguous_mark(locked, acked, batch_ranges) if may_conflict else _walk(acked, batch_ranges)
+        mark = contiguous_mark(locked, acked, batch_ranges) if may_conflict else batch_mark(acked, batch_ranges)
         now = timezone.now()
         latest_state_update(locked, network_ids, new_items, now=now)
         update = {"acked_seq": mark, "last_seen": now}

@@ -6,7 +6,7 @@ here is paid tens of thousands of times a minute. The figures are exact: a
 new statement on these paths must be a decision, made by changing this file.
 """
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from fleet.models import Gateway
 from fleet.sync.last_seen import last_seen_refresh_s
-from tests.fleet.test_gateway_sync import CONFIG_URL, gateway_a, post, recent, sample  # noqa: F401 (fixture)
+from tests.fleet.test_gateway_sync import CONFIG_URL, gateway_a, post, sample  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -27,9 +27,18 @@ STEADY_UPLOAD_STATEMENTS = 12
 CONFIG_POLL_STATEMENTS = 5
 
 
+# Yesterday noon: every sample of these tests falls on one day (one partition), whenever the tests run.
+_NOON = (datetime.now(UTC) - timedelta(days=1)).replace(hour=12, minute=0, second=0, microsecond=0)
+
+
+def samples(tenant, seqs: range) -> list[dict]:
+    """One-second samples numbered `seqs`."""
+    return [sample(seq, tenant, ts=(_NOON + timedelta(seconds=seq)).isoformat()) for seq in seqs]
+
+
 def steady_batch(tenant, first_seq: int) -> list[dict]:
     """15 one-second samples, as an agent with a 1 s poll sends every 15 s."""
-    return [sample(seq, tenant, ts=recent(seq)) for seq in range(first_seq, first_seq + 15)]
+    return samples(tenant, range(first_seq, first_seq + 15))
 
 
 def statements(call) -> list[str]:
@@ -39,12 +48,16 @@ def statements(call) -> list[str]:
     return [query["sql"] for query in captured.captured_queries]
 
 
-def test_a_steady_upload_costs_a_fixed_number_of_statements_whatever_its_size(client, gateway_a):  # noqa: F811
+def test_a_steady_upload_costs_a_fixed_number_of_statements_whatever_its_size(
+    client, gateway_a, django_capture_on_commit_callbacks  # noqa: F811
+):
     tenant = gateway_a
-    assert post(client, tenant, steady_batch(tenant, 1)).status_code == 200  # the states exist from here on
+    # From here on the states exist, and the process remembers the day's partition (once its transaction commits).
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post(client, tenant, steady_batch(tenant, 1)).status_code == 200
     steady = statements(lambda: post(client, tenant, steady_batch(tenant, 16)))
     assert len(steady) == STEADY_UPLOAD_STATEMENTS, "\n".join(steady)
-    bigger = statements(lambda: post(client, tenant, [sample(seq, tenant, ts=recent(seq)) for seq in range(31, 331)]))
+    bigger = statements(lambda: post(client, tenant, samples(tenant, range(31, 331))))
     assert len(bigger) == len(steady), "\n".join(bigger)
     assert Gateway.objects.get(pk=tenant.gateway.pk).acked_seq == 330
 

@@ -153,7 +153,7 @@ import django
 django.setup()
 from django.core.management import call_command
 call_command("migrate", verbosity=0)
-from fleet.models import Charger, ChargingNetwork, Gateway, Organization, Site, TelemetrySample
+from fleet.models import Charger, ChargingNetwork, Gateway, Organization, Site, TelemetryHistory, TelemetrySample
 from fleet.api.downsampling import downsample_samples
 site = Site.objects.create(organization=Organization.objects.create(name="o", slug="o"), name="s")
 gateway = Gateway.objects.create(site=site, name="g")
@@ -166,7 +166,7 @@ for i in range(4):
         mode="fallback" if i == 1 else "normal", grid_l1_a=i, grid_l2_a=2 * i, grid_l3_a=None,
         chargers={str(charger.pk): {"current_a": [i, i + 1, i + 2], "setpoint_a": 6 + i, "reason": "x"}},
     )
-print(json.dumps(list(downsample_samples(TelemetrySample.objects.all(), 60, charger.pk))))
+print(json.dumps(list(downsample_samples(TelemetryHistory.objects.all(), 60, charger.pk))))
 """
 
 

@@ -9,6 +9,7 @@ from fleet.models import CapacityPlan, PlanStatus, TelemetrySample
 from fleet.services.plan_house_load import plan_house_load
 from fleet.services.plan_run import plan_run
 from fleet.services.plan_sessions import plan_recorded_sessions
+from fleet.services.telemetry_retention import telemetry_apply_retention
 from tests.fleet.plans.conftest import DAY_START, record_days
 
 pytestmark = pytest.mark.django_db
@@ -61,9 +62,11 @@ def test_gaps_carry_the_last_recorded_minute_and_are_counted(tenant_a):
     assert (recorded.intervals_recorded, recorded.intervals_filled) == (2, 3)
 
 
-def test_older_windows_use_the_retention_jobs_five_minute_rows(tenant_a):
+def test_older_windows_use_the_retention_jobs_five_minute_rollups(tenant_a, settings):
+    settings.TELEMETRY_RAW_RETENTION_DAYS = 7
     record_days(tenant_a, every_s=60)
-    TelemetrySample.objects.filter(seq=1).update(resolution_s=300)
+    telemetry_apply_retention(DAY_START + timedelta(days=9))
+    assert not TelemetrySample.objects.exists()
     load = plan_house_load(tenant_a.network, DAY_START, DAY_START + timedelta(hours=1)).load
     assert load.resolution_s == 300 and len(load.house_current_a) == 12
 
