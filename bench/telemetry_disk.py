@@ -54,7 +54,7 @@ def measure(items: int, batch_items: int) -> dict:
 
     from fleet.models import Charger, ChargingNetwork, Gateway, Organization, Site, TelemetryEvent, TelemetrySample
     from fleet.services.telemetry_ingest import telemetry_ingest, telemetry_network_ids
-    from gateways.protocol import parse_batch
+    from gateways.protocol import parse_batch_records
     from tests.telemetry_builders import batch_of, realistic_items
 
     organization = Organization.objects.create(name="Disk", slug="disk")
@@ -74,7 +74,7 @@ def measure(items: int, batch_items: int) -> dict:
     began = time.perf_counter()
     for first in range(0, items, batch_items):
         body = batch_of(gateway.name, all_items[first:first + batch_items])
-        batch = parse_batch(body, now=timezone.now(), networks=network_ids)
+        batch = parse_batch_records(body, now=timezone.now(), networks=network_ids)
         telemetry_ingest(Gateway.objects.get(pk=gateway.pk), batch)
     ingest_s = time.perf_counter() - began
     with connection.cursor() as cursor:

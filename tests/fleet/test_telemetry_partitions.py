@@ -16,7 +16,7 @@ from fleet.models.telemetry_partitions import SAMPLE_PARTITIONS
 from fleet.services.telemetry_ingest import telemetry_ingest
 from fleet.services.telemetry_partitions import telemetry_partitions_create_ahead
 from fleet.services.telemetry_retention import telemetry_apply_retention
-from gateways.protocol import parse_batch
+from gateways.protocol import parse_batch_records
 from tests.fleet.api.conftest import token_client
 
 pytestmark = pytest.mark.django_db
@@ -41,8 +41,8 @@ def event(tenant, seq: int, ts: datetime) -> dict:
 
 def ingest(tenant, items: list[dict], now: datetime | None = None) -> int:
     """Store a batch as the sync API does (at the server time `now`); returns the acknowledged mark."""
-    batch = parse_batch({"gateway": tenant.gateway.name, "items": items}, now=now or timezone.now(),
-                        networks=[str(tenant.network.pk)])
+    batch = parse_batch_records({"gateway": tenant.gateway.name, "items": items}, now=now or timezone.now(),
+                                networks=[str(tenant.network.pk)])
     return telemetry_ingest(tenant.gateway, batch).acked_seq
 
 
