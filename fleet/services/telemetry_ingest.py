@@ -35,6 +35,7 @@ from gateways.protocol.telemetry import TelemetryEvent as EventItem
 from fleet.models import ChargingNetwork, Gateway, TelemetryGap
 from fleet.services.telemetry_state import latest_state_update
 from fleet.services.telemetry_store import (
+    batch_mark,
     contiguous_mark,
     covered_by_gaps,
     partitions_ensure_for,
@@ -69,21 +70,29 @@ def _sample_row(gateway_id: int, network_ids: dict[str, int], sample: SampleReco
 
 def telemetry_network_ids(gateway: Gateway) -> dict[str, int]:
     """Network keys in the gateway's config (primary keys as strings) to ids, for its own site only."""
-    return {str(pk): pk for pk in ChargingNetwork.objects.filter(site_id=gateway.site_id).values_list("pk", flat=True)}
+    ids = ChargingNetwork.objects.filter(site_id=gateway.site_id).order_by().values_list("pk", flat=True)  # no sort, no join
+    return {str(pk): pk for pk in ids}
 
 
-def telemetry_ingest(gateway: Gateway, batch: BatchRecords, *, software_version: str = "") -> IngestResult:
-    """Store a validated batch once and return the gateway's new acknowledged mark."""
+def telemetry_ingest(
+    gateway: Gateway, batch: BatchRecords, *, software_version: str = "", network_ids: dict[str, int] | None = None
+) -> IngestResult:
+    """Store a validated batch once and return the gateway's new acknowledged mark.
+
+    `network_ids` are `telemetry_network_ids(gateway)` where the caller has
+    them already (the view validates the batch against them): read once a request.
+    """
+    if network_ids is None:
+        network_ids = telemetry_network_ids(gateway)
     partitions_ensure_for(batch)
     with transaction.atomic():
-        locked = Gateway.objects.select_for_update().select_related("site").get(pk=gateway.pk)
+        locked = Gateway.objects.select_for_update().only("acked_seq", "site_id").get(pk=gateway.pk)
         acked = locked.acked_seq
         new_items = [item for item in batch.items if item.seq > acked]
         may_conflict = stored_above(locked, acked)
         if may_conflict:
             covered = covered_by_gaps(locked, [item.seq for item in new_items])
             new_items = [item for item in new_items if item.seq not in covered]
-        network_ids = telemetry_network_ids(locked)
 
         samples = [i for i in new_items if type(i) is SampleRecord]
         events = [i for i in new_items if isinstance(i, EventItem)]
@@ -93,7 +102,10 @@ def telemetry_ingest(gateway: Gateway, batch: BatchRecords, *, software_version:
         TelemetryGap.objects.bulk_create(
             [TelemetryGap(gateway=locked, first_seq=first, last_seq=last) for first, last in gaps], ignore_conflicts=True
         )
-        mark = contiguous_mark(locked, acked, [(i.seq, i.seq) for i in batch.items] + gaps)
+        batch_ranges = [(i.seq, i.seq) for i in batch.items] + gaps
+        # With nothing stored above the old mark before this batch, everything above it now is this batch:
+        # the walk needs no second look at the tables (the steady, in-order upload).
+        mark = contiguous_mark(locked, acked, batch_ranges) if may_conflict else batch_mark(acked, batch_ranges)
         now = timezone.now()
         latest_state_update(locked, network_ids, new_items, now=now)
         update = {"acked_seq": mark, "last_seen": now}

@@ -112,6 +112,11 @@ def contiguous_mark(gateway: Gateway, start: int, batch_ranges: list[tuple[int, 
     return mark
 
 
+def batch_mark(start: int, batch_ranges: list[tuple[int, int]]) -> int:
+    """`contiguous_mark` when nothing was stored above `start` before this batch: the batch alone decides, no query."""
+    return _walk(start, batch_ranges)
+
+
 def _walk(mark: int, ranges: list[tuple[int, int]]) -> int:
     for first, last in sorted(ranges):
         if first > mark + 1:

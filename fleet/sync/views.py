@@ -19,6 +19,7 @@ from fleet.services.site_config import SiteConfigInconsistent, config_etag, site
 from fleet.services.telemetry_ingest import telemetry_ingest, telemetry_network_ids
 from fleet.sync.auth import GatewayTokenAuthentication, IsGateway
 from fleet.sync.gc_pause import gc_paused
+from fleet.sync.last_seen import last_seen_is_fresh
 from fleet.sync.throttling import GatewayRateThrottle
 
 VERSION_HEADER = "X-FuseGuard-Version"
@@ -83,13 +84,22 @@ class ConfigView(GatewayView):
             return Response({"detail": f"the site's configuration does not fit together: {problem}"},
                             status=status.HTTP_409_CONFLICT)
         etag = config_etag(config)
-        Gateway.objects.filter(pk=gateway.pk).update(
-            last_seen=timezone.now(), config_etag=etag,
-            **({"software_version": request.headers[VERSION_HEADER][:64]} if VERSION_HEADER in request.headers else {}),
-        )
+        _gateway_seen(gateway, etag, request.headers.get(VERSION_HEADER))
         if request.headers.get("If-None-Match") == etag:
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
         return Response(config, headers={"ETag": etag})
+
+
+def _gateway_seen(gateway: Gateway, etag: str, version: str | None) -> None:
+    """Record the contact, the ETag delivered and the version; no write when none changed and the time is fresh."""
+    now = timezone.now()
+    changes = {}
+    if gateway.config_etag != etag:
+        changes["config_etag"] = etag
+    if version is not None and gateway.software_version != version[:64]:
+        changes["software_version"] = version[:64]
+    if changes or not last_seen_is_fresh(gateway.last_seen, now):  # see fleet/sync/last_seen.py
+        Gateway.objects.filter(pk=gateway.pk).update(last_seen=now, **changes)
 
 
 class TelemetryView(GatewayView):
@@ -142,5 +152,7 @@ class TelemetryView(GatewayView):
             if problem.item_index is not None:
                 body["item"] = problem.item_index
             return Response(body, status=status.HTTP_400_BAD_REQUEST)
-        result = telemetry_ingest(gateway, batch, software_version=request.headers.get(VERSION_HEADER, ""))
+        result = telemetry_ingest(
+            gateway, batch, software_version=request.headers.get(VERSION_HEADER, ""), network_ids=network_ids
+        )
         return Response({"acked_seq": result.acked_seq})

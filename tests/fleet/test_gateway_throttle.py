@@ -93,3 +93,14 @@ def test_every_answer_names_the_process_that_served_it(client):
     assert response[NODE_HEADER] == node_name()
     host, _, pid = node_name().rpartition(":")
     assert host and int(pid) > 0
+
+
+def test_each_windows_counter_expires_soon_after_its_window(tenant_a, settings):
+    """A counter never outlives its window by much: ten thousand gateways leave no pile of old keys in Redis."""
+    import redis
+
+    throttle = TenPerHour()
+    assert throttle.allow_request(request_of(tenant_a.gateway), None)
+    key = cache.make_and_validate_key(throttle.get_cache_key(request_of(tenant_a.gateway), None))
+    ttl_s = redis.Redis.from_url(settings.REDIS_URL).ttl(key)
+    assert 3600 < ttl_s <= 3605 and cache.get(throttle.get_cache_key(request_of(tenant_a.gateway), None)) == 1
