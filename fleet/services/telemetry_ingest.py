@@ -96,6 +96,9 @@ def telemetry_ingest(
 
         samples = [i for i in new_items if type(i) is SampleRecord]
         events = [i for i in new_items if isinstance(i, EventItem)]
+        if len(samples) + len(events) != len(new_items):
+            # The protocol's dataclasses (parse_batch) are the gateway's form; stored as they are they would vanish.
+            raise TypeError("telemetry_ingest takes parse_batch_records' BatchRecords, not parse_batch's dataclasses")
         store_samples(locked, [_sample_row(locked.pk, network_ids, s) for s in samples], may_conflict=may_conflict)
         store_events(locked, network_ids, events, may_conflict=may_conflict)
         gaps = [(first, last) for first, last in batch.gaps if last > acked]

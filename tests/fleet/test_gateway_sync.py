@@ -218,3 +218,16 @@ def test_the_latest_charger_state_says_whether_its_failsafe_is_confirmed(client,
     assert ChargerState.objects.get(charger=gateway_a.charger).failsafe_confirmed is False
     stored = TelemetrySample.objects.get().chargers[str(gateway_a.charger.pk)]
     assert stored["failsafe_confirmed"] is False and stored["reason"] == "at_max"
+
+
+def test_the_ingest_refuses_a_batch_in_the_gateways_form_instead_of_storing_nothing(tenant_a):
+    """The server stores `parse_batch_records`' tuples; the protocol's dataclasses given by mistake are an error, not a loss."""
+    from django.utils import timezone
+
+    from fleet.services.telemetry_ingest import telemetry_ingest
+    from gateways.protocol import parse_batch
+
+    batch = parse_batch({"items": [sample(1, tenant_a)]}, now=timezone.now(), networks=[str(tenant_a.network.pk)])
+    with pytest.raises(TypeError, match="parse_batch_records"):
+        telemetry_ingest(tenant_a.gateway, batch)
+    assert not TelemetrySample.objects.exists()
