@@ -96,7 +96,9 @@ async def run_gateways(tokens: list[str], options: SimOptions, begin_s: float, f
 
     async with httpx.AsyncClient(base_url=options.server.rstrip("/") + "/api/gateway/v1/", timeout=options.timeout_s,
                                  limits=limits) as client:
-        sessions = [GatewaySession(gateway, client, stats, schedule) for gateway, schedule in zip(gateways, schedules)]
+        slots = asyncio.Semaphore(options.connections)
+        sessions = [GatewaySession(gateway, client, stats, schedule, slots=slots)
+                    for gateway, schedule in zip(gateways, schedules)]
         await asyncio.sleep(max(0.0, begin_s - time.time()))
 
         async def snapshots() -> None:
